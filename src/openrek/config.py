@@ -1,0 +1,48 @@
+"""Configuration in one place: data dir, endpoint, account, backends.
+
+Environment variables override the embedded defaults; nothing here imports heavy modules.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 4599
+DEFAULT_ACCOUNT = "000000000000"
+DEFAULT_REGION = "us-east-1"
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("OPENREK_DATA_DIR") or Path.home() / ".openrek").expanduser()
+
+
+def default_port() -> int:
+    return int(os.environ.get("OPENREK_PORT") or DEFAULT_PORT)
+
+
+@dataclass
+class Settings:
+    """Everything a server needs to start; defaults are the embedded ones."""
+
+    data_dir: Path = field(default_factory=default_data_dir)
+    host: str = DEFAULT_HOST
+    port: int = field(default_factory=default_port)
+    account_id: str = field(default_factory=lambda: os.environ.get("OPENREK_ACCOUNT_ID") or DEFAULT_ACCOUNT)
+    default_region: str = field(default_factory=lambda: os.environ.get("OPENREK_REGION") or DEFAULT_REGION)
+    # SQLAlchemy URL; empty means SQLite in the data dir.
+    database_url: str = field(default_factory=lambda: os.environ.get("OPENREK_DATABASE_URL", ""))
+    # Number of worker processes for training jobs on the embedded default.
+    workers: int = field(default_factory=lambda: int(os.environ.get("OPENREK_WORKERS") or 1))
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'openrek.db'}"
+
+    @property
+    def objects_dir(self) -> Path:
+        return self.data_dir / "s3"

@@ -1,0 +1,1 @@
+"""Ground Truth manifests: parsing, validation with AWS's error codes, splitting, validation files."""

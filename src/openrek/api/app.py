@@ -1,0 +1,59 @@
+"""The ASGI application: one port serving Rekognition's JSON 1.1 protocol and a path-style S3 endpoint.
+
+Requests carrying `X-Amz-Target` go to Rekognition; everything else is S3.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from openrek.api.rekognition.handler import handle_rekognition
+from openrek.api.sigv4 import credential_scope
+from openrek.service.context import RequestContext
+from openrek.store.objects import ObjectStore
+
+
+def create_app(
+    provider: Any,
+    objects: ObjectStore,
+    account: str,
+    default_region: str,
+    on_startup: Callable[[], None] | None = None,
+    on_shutdown: Callable[[], None] | None = None,
+) -> Starlette:
+    try:
+        from openrek.api.s3.handler import handle_s3
+    except ImportError:  # pragma: no cover - transitional while the S3 endpoint lands
+        async def handle_s3(request: Request, objects: ObjectStore, request_id: str) -> Response:
+            return Response(b"", status_code=501)
+
+    async def dispatch(request: Request) -> Response:
+        request_id = str(uuid.uuid4())
+        if "x-amz-target" in request.headers:
+            scope = credential_scope(request.headers, request.url.query)
+            ctx = RequestContext(account=account, region=scope.region if scope else default_region,
+                                 request_id=request_id)
+            return await handle_rekognition(request, provider, ctx)
+        return await handle_s3(request, objects, request_id)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if on_startup:
+            on_startup()
+        try:
+            yield
+        finally:
+            if on_shutdown:
+                on_shutdown()
+
+    methods = ["GET", "PUT", "POST", "DELETE", "HEAD", "OPTIONS", "PATCH"]
+    routes = [Route("/{path:path}", dispatch, methods=methods)]
+    return Starlette(routes=routes, lifespan=lifespan)

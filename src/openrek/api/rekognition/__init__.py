@@ -1,0 +1,1 @@
+"""Rekognition's JSON 1.1 wire protocol: parse, validate against botocore's model, serialize."""

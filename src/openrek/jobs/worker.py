@@ -1,0 +1,81 @@
+"""What runs inside a worker process: one training job, from its JSON payload to a TrainingOutcome dict.
+
+Imports training lazily, so a server without the `train` extra still answers honestly.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from openrek.store.objects import DirectoryObjectStore, ObjectStoreError
+from openrek.training.request import S3Ref, TrainingOutcome, TrainingRequest
+
+log = logging.getLogger("openrek.worker")
+
+
+def die_with_parent() -> None:
+    """Pool initializer: on Linux, end this worker when the server process dies (even by kill -9)."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
+
+
+def request_from_payload(payload: dict[str, Any]) -> TrainingRequest:
+    fields = dict(payload)
+    fields["training_manifests"] = [S3Ref(**r) for r in payload["training_manifests"]]
+    fields["testing_manifests"] = [S3Ref(**r) for r in payload["testing_manifests"]]
+    known = {f.name for f in dataclasses.fields(TrainingRequest)}
+    return TrainingRequest(**{k: v for k, v in fields.items() if k in known})
+
+
+def _manifests_readable(request: TrainingRequest, objects: DirectoryObjectStore) -> TrainingOutcome | None:
+    for ref in request.training_manifests + request.testing_manifests:
+        try:
+            objects.head_object(ref.bucket, ref.name)
+        except ObjectStoreError as exc:
+            return TrainingOutcome(
+                status="TRAINING_FAILED",
+                status_message=(
+                    f"ERROR_MANIFEST_INACCESSIBLE_OR_UNSUPPORTED_FORMAT: the manifest s3://{ref.bucket}/{ref.name} "
+                    f"cannot be read ({exc.code}). Upload it, or fix the Bucket/Name in TrainingData/TestingData."
+                ),
+            )
+    return None
+
+
+def run_job(payload: dict[str, Any], objects_root: str) -> dict[str, Any]:
+    """Runs one training job; returns `dataclasses.asdict(TrainingOutcome)`. Never raises for user data."""
+    objects = DirectoryObjectStore(Path(objects_root))
+    request = request_from_payload(payload)
+    failed = _manifests_readable(request, objects)
+    if failed is not None:
+        return dataclasses.asdict(failed)
+    try:
+        from openrek.training.pipeline import run_training
+    except ImportError as exc:
+        outcome = TrainingOutcome(
+            status="TRAINING_FAILED",
+            status_message=(
+                "The manifests are readable, but model training is not available in this installation "
+                f"({exc}). Install openrek with the 'train' extra (pip install 'openrek[train]')."
+            ),
+        )
+        return dataclasses.asdict(outcome)
+    try:
+        outcome = run_training(request, objects)
+    except Exception as exc:  # a bug in training must still end the version, with a reason
+        log.exception("training crashed for %s", request.version_arn)
+        outcome = TrainingOutcome(
+            status="TRAINING_FAILED",
+            status_message=f"Training stopped on an internal error: {type(exc).__name__}: {exc}",
+        )
+    return dataclasses.asdict(outcome)

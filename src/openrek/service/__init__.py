@@ -1,0 +1,1 @@
+"""Operations: one provider per AWS service, AWS semantics only, no HTTP."""

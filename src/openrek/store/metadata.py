@@ -1,0 +1,183 @@
+"""The metadata store: projects, versions, tags and jobs behind one small interface over SQLAlchemy.
+
+Every method opens its own short transaction, so callers on many threads (or processes sharing
+the database file) never hold a lock for long. Uniqueness is enforced by the database itself:
+a duplicate name surfaces as `DuplicateError`, even under concurrent inserts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from openrek.store.schema import JobRow, ProjectRow, TagRow, VersionRow
+
+
+class DuplicateError(Exception):
+    """A row with the same unique name already exists."""
+
+
+class MetadataStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    # -- projects -------------------------------------------------------------------------
+    def add_project(self, row: ProjectRow) -> ProjectRow:
+        try:
+            with self._session() as s:
+                s.add(row)
+        except IntegrityError as exc:
+            raise DuplicateError(row.name) from exc
+        return row
+
+    def get_project(self, arn: str) -> ProjectRow | None:
+        with self._session() as s:
+            return s.get(ProjectRow, arn)
+
+    def find_project(self, account: str, region: str, name: str) -> ProjectRow | None:
+        with self._session() as s:
+            return s.scalar(
+                select(ProjectRow).where(
+                    ProjectRow.account == account, ProjectRow.region == region, ProjectRow.name == name
+                )
+            )
+
+    def list_projects(self, account: str, region: str) -> list[ProjectRow]:
+        """Projects of one account and region, newest first."""
+        with self._session() as s:
+            rows = s.scalars(
+                select(ProjectRow)
+                .where(ProjectRow.account == account, ProjectRow.region == region)
+                .order_by(ProjectRow.created_ms.desc(), ProjectRow.name)
+            )
+            return list(rows)
+
+    def delete_project(self, arn: str) -> None:
+        with self._session() as s:
+            s.execute(delete(TagRow).where(TagRow.resource_arn == arn))
+            s.execute(delete(ProjectRow).where(ProjectRow.arn == arn))
+
+    def count_versions(self, project_arn: str) -> int:
+        with self._session() as s:
+            return len(list(s.scalars(select(VersionRow.arn).where(VersionRow.project_arn == project_arn))))
+
+    # -- versions -------------------------------------------------------------------------
+    def add_version(self, row: VersionRow, job: JobRow | None = None, tags: dict[str, str] | None = None) -> None:
+        """Inserts a version with its tags and its training job in one transaction."""
+        try:
+            with self._session() as s:
+                s.add(row)
+                s.flush()
+                for key, value in (tags or {}).items():
+                    s.add(TagRow(resource_arn=row.arn, key=key, value=value))
+                if job is not None:
+                    s.add(job)
+        except IntegrityError as exc:
+            raise DuplicateError(row.name) from exc
+
+    def get_version(self, arn: str) -> VersionRow | None:
+        with self._session() as s:
+            return s.get(VersionRow, arn)
+
+    def list_versions(self, project_arn: str) -> list[VersionRow]:
+        """Versions of one project, newest first."""
+        with self._session() as s:
+            rows = s.scalars(
+                select(VersionRow)
+                .where(VersionRow.project_arn == project_arn)
+                .order_by(VersionRow.created_ms.desc(), VersionRow.name.desc())
+            )
+            return list(rows)
+
+    def update_version(self, arn: str, *, details: dict[str, Any] | None = None, **fields: Any) -> VersionRow | None:
+        """Sets columns and merges `details` keys; returns the updated row (None if it is gone)."""
+        with self._session() as s:
+            row = s.get(VersionRow, arn, with_for_update=True)
+            if row is None:
+                return None
+            for key, value in fields.items():
+                setattr(row, key, value)
+            if details:
+                merged = dict(row.details or {})
+                merged.update(details)
+                row.details = merged
+            return row
+
+    def transition_version(self, arn: str, allowed_from: Iterable[str], status: str, **fields: Any) -> bool:
+        """Atomically moves a version to `status` if it is in one of `allowed_from`."""
+        with self._session() as s:
+            result = s.execute(
+                update(VersionRow)
+                .where(VersionRow.arn == arn, VersionRow.status.in_(list(allowed_from)))
+                .values(status=status, **fields)
+            )
+            return bool(result.rowcount)
+
+    def delete_version(self, arn: str) -> None:
+        with self._session() as s:
+            s.execute(delete(TagRow).where(TagRow.resource_arn == arn))
+            s.execute(delete(JobRow).where(JobRow.version_arn == arn))
+            s.execute(delete(VersionRow).where(VersionRow.arn == arn))
+
+    # -- tags -----------------------------------------------------------------------------
+    def get_tags(self, arn: str) -> dict[str, str]:
+        with self._session() as s:
+            return {t.key: t.value for t in s.scalars(select(TagRow).where(TagRow.resource_arn == arn))}
+
+    def put_tags(self, arn: str, tags: dict[str, str], max_tags: int | None = None) -> bool:
+        """Adds or overwrites tags; returns False (changing nothing) if the result would exceed max_tags."""
+        with self._session() as s:
+            current = {t.key: t for t in s.scalars(select(TagRow).where(TagRow.resource_arn == arn))}
+            if max_tags is not None and len(set(current) | set(tags)) > max_tags:
+                return False
+            for key, value in tags.items():
+                if key in current:
+                    current[key].value = value
+                else:
+                    s.add(TagRow(resource_arn=arn, key=key, value=value))
+            return True
+
+    def remove_tags(self, arn: str, keys: Iterable[str]) -> None:
+        with self._session() as s:
+            s.execute(delete(TagRow).where(TagRow.resource_arn == arn, TagRow.key.in_(list(keys))))
+
+    # -- jobs -----------------------------------------------------------------------------
+    def claim_next_job(self) -> JobRow | None:
+        """Marks the oldest queued job RUNNING and returns it (None when the queue is empty)."""
+        with self._session() as s:
+            job = s.scalar(select(JobRow).where(JobRow.state == "QUEUED").order_by(JobRow.id).limit(1))
+            if job is None:
+                return None
+            claimed = s.execute(
+                update(JobRow)
+                .where(JobRow.id == job.id, JobRow.state == "QUEUED")
+                .values(state="RUNNING", attempts=JobRow.attempts + 1, updated=time.time())
+            )
+            if not claimed.rowcount:
+                return None
+            s.refresh(job)
+            return job
+
+    def finish_job(self, job_id: int, message: str | None = None) -> None:
+        with self._session() as s:
+            s.execute(update(JobRow).where(JobRow.id == job_id).values(state="DONE", updated=time.time(), message=message))
+
+    def requeue_job(self, job_id: int, message: str | None = None) -> None:
+        with self._session() as s:
+            s.execute(update(JobRow).where(JobRow.id == job_id).values(state="QUEUED", updated=time.time(), message=message))
+
+    def jobs_in_state(self, state: str) -> list[JobRow]:
+        with self._session() as s:
+            return list(s.scalars(select(JobRow).where(JobRow.state == state).order_by(JobRow.id)))

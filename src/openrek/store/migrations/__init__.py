@@ -1,0 +1,1 @@
+"""Alembic migrations for the metadata schema (run at server start-up)."""

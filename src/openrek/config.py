@@ -36,6 +36,10 @@ class Settings:
     database_url: str = field(default_factory=lambda: os.environ.get("OPENREK_DATABASE_URL", ""))
     # Number of worker processes for training jobs on the embedded default.
     workers: int = field(default_factory=lambda: int(os.environ.get("OPENREK_WORKERS") or 1))
+    # Upper bound on one training job's wall-clock seconds (early stopping usually ends it sooner).
+    training_budget_s: float = field(
+        default_factory=lambda: float(os.environ.get("OPENREK_TRAINING_BUDGET_S") or 600)
+    )
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -41,7 +41,8 @@ def build_runtime(settings: Settings) -> Runtime:
     if not objects.bucket_exists(MODELS_BUCKET):
         objects.create_bucket(MODELS_BUCKET)
     runner = LocalJobRunner(metadata, str(settings.objects_dir), workers=settings.workers)
-    provider = RekognitionProvider(metadata, objects, wake_worker=runner.wake)
+    provider = RekognitionProvider(metadata, objects, wake_worker=runner.wake,
+                                  training_budget_s=settings.training_budget_s)
     app = create_app(provider, objects, settings.account_id, settings.default_region,
                      on_startup=runner.start, on_shutdown=runner.stop)
     return Runtime(settings=settings, app=app, runner=runner)
@@ -55,6 +56,12 @@ class _AnnouncingServer(uvicorn.Server):
         if self.started and self.servers:
             host, port = self.servers[0].sockets[0].getsockname()[:2]
             print(f"openrek is listening on http://{host}:{port}", flush=True)
+
+    async def _serve(self, sockets=None) -> None:  # type: ignore[no-untyped-def]
+        await super()._serve(sockets=sockets)
+        # A SIGINT/SIGTERM that led to this graceful shutdown is handled: exit 0 instead of re-raising it.
+        self._captured_signals.clear()
+        print("openrek stopped", flush=True)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -37,8 +37,10 @@ def _now_ms() -> int:
 class RekognitionProvider:
     """Custom Labels operations over a metadata store, an object store and a job queue."""
 
-    def __init__(self, metadata: MetadataStore, objects: ObjectStore, wake_worker: Callable[[], None]) -> None:
+    def __init__(self, metadata: MetadataStore, objects: ObjectStore, wake_worker: Callable[[], None],
+                 training_budget_s: float = 600.0) -> None:
         self.metadata = metadata
+        self.training_budget_s = training_budget_s
         self.objects = objects
         self.wake_worker = wake_worker
         self.operations: dict[str, Handler] = {
@@ -168,7 +170,7 @@ class RekognitionProvider:
             feature_config=params.get("FeatureConfig"),
             details={},
         )
-        payload = build_training_payload(project.name, project.feature, row)
+        payload = build_training_payload(project.name, project.feature, row, self.training_budget_s)
         now = time.time()
         job = JobRow(version_arn=arn, kind="train", state="QUEUED", payload=payload, attempts=0, created=now, updated=now)
         try:

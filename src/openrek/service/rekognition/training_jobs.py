@@ -17,7 +17,7 @@ def _refs(data: dict[str, Any] | None) -> list[dict[str, Any]]:
     return refs
 
 
-def build_training_payload(project_name: str, feature: str, row: VersionRow) -> dict[str, Any]:
+def build_training_payload(project_name: str, feature: str, row: VersionRow, budget_s: float) -> dict[str, Any]:
     output = row.output_config
     return {
         "project_name": project_name,
@@ -32,4 +32,6 @@ def build_training_payload(project_name: str, feature: str, row: VersionRow) -> 
         "artifact_bucket": MODELS_BUCKET,
         "artifact_prefix": f"{project_name}/{row.name}/{row.created_ms}/",
         "feature_config": row.feature_config,
+        "time_budget_s": budget_s,
+        "seed": 0,
     }

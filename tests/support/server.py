@@ -1,0 +1,66 @@
+"""Starts a real `openrek server` process on a free loopback port and stops it (gently or by kill -9)."""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+_URL = re.compile(r"listening on (http://\S+)")
+
+
+class ServerProcess:
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None, port: int = 0) -> None:
+        self.data_dir = Path(data_dir)
+        self.env = {**os.environ, **(env or {})}
+        self.port = port
+        self.proc: subprocess.Popen[str] | None = None
+        self.endpoint = ""
+        self.log_path = self.data_dir.parent / f"{self.data_dir.name}-server.log"
+
+    def start(self, timeout: float = 60.0) -> str:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "a")  # noqa: SIM115 - kept open for the process's lifetime
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "openrek.server", "--port", str(self.port), "--data-dir", str(self.data_dir)],
+            stdout=subprocess.PIPE, stderr=log, text=True, env=self.env,
+        )
+        deadline = time.monotonic() + timeout
+        assert self.proc.stdout is not None
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.proc.stdout], [], [], 0.5)
+            if ready:
+                line = self.proc.stdout.readline()
+                match = _URL.search(line)
+                if match:
+                    self.endpoint = match.group(1)
+                    host_port = self.endpoint.rsplit(":", 1)
+                    self.port = int(host_port[1])
+                    return self.endpoint
+            if self.proc.poll() is not None:
+                break
+        raise RuntimeError(f"openrek server did not start; log:\n{self.log_path.read_text()[-4000:]}")
+
+    def stop(self, timeout: float = 20.0) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=timeout)
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+
+    def __enter__(self) -> ServerProcess:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)

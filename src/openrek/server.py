@@ -26,6 +26,7 @@ class Runtime:
 
 def build_runtime(settings: Settings) -> Runtime:
     from openrek.api.app import create_app
+    from openrek.jobs.model_host import ModelHost
     from openrek.jobs.runner import LocalJobRunner
     from openrek.service.rekognition.provider import RekognitionProvider
     from openrek.service.rekognition.training_jobs import MODELS_BUCKET
@@ -41,10 +42,16 @@ def build_runtime(settings: Settings) -> Runtime:
     if not objects.bucket_exists(MODELS_BUCKET):
         objects.create_bucket(MODELS_BUCKET)
     runner = LocalJobRunner(metadata, str(settings.objects_dir), workers=settings.workers)
+    models = ModelHost(metadata, objects)
     provider = RekognitionProvider(metadata, objects, wake_worker=runner.wake,
-                                  training_budget_s=settings.training_budget_s)
+                                   training_budget_s=settings.training_budget_s, models=models)
+
+    def on_startup() -> None:
+        runner.start()
+        models.restore()
+
     app = create_app(provider, objects, settings.account_id, settings.default_region,
-                     on_startup=runner.start, on_shutdown=runner.stop)
+                     on_startup=on_startup, on_shutdown=runner.stop)
     return Runtime(settings=settings, app=app, runner=runner)
 
 

@@ -91,15 +91,21 @@ class MetadataStore:
         with self._session() as s:
             return s.get(VersionRow, arn)
 
-    def list_versions(self, project_arn: str) -> list[VersionRow]:
-        """Versions of one project, newest first."""
+    def list_versions(self, project_arn: str, names: list[str] | None = None, offset: int = 0,
+                      limit: int | None = None) -> list[VersionRow]:
+        """Versions of one project, newest first; optionally only `names`, and one page of them."""
         with self._session() as s:
-            rows = s.scalars(
-                select(VersionRow)
-                .where(VersionRow.project_arn == project_arn)
-                .order_by(VersionRow.created_ms.desc(), VersionRow.name.desc())
-            )
-            return list(rows)
+            query = select(VersionRow).where(VersionRow.project_arn == project_arn)
+            if names is not None:
+                query = query.where(VersionRow.name.in_(names))
+            query = query.order_by(VersionRow.created_ms.desc(), VersionRow.name.desc()).offset(offset)
+            if limit is not None:
+                query = query.limit(limit)
+            return list(s.scalars(query))
+
+    def versions_in_status(self, statuses: list[str]) -> list[VersionRow]:
+        with self._session() as s:
+            return list(s.scalars(select(VersionRow).where(VersionRow.status.in_(statuses))))
 
     def update_version(self, arn: str, *, details: dict[str, Any] | None = None, **fields: Any) -> VersionRow | None:
         """Sets columns and merges `details` keys; returns the updated row (None if it is gone)."""

@@ -40,3 +40,12 @@ def page(items: list, scope: str, token: str | None, max_results: int | None, de
     chunk = items[start : start + size]
     nxt = encode_token(scope, start + size) if start + size < len(items) else None
     return chunk, nxt
+
+
+def page_window(scope: str, token: str | None, max_results: int | None, default: int = 100) -> tuple[int, int]:
+    """(offset, size) of the requested page; fetch size + 1 rows to learn whether another page follows."""
+    return decode_token(scope, token), max_results or default
+
+
+def next_token(scope: str, offset: int, size: int, fetched: int) -> str | None:
+    return encode_token(scope, offset + size) if fetched > size else None

@@ -8,21 +8,33 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from openrek.service.context import RequestContext
 from openrek.service.errors import (
     InvalidParameterException,
     ResourceInUseException,
     ResourceNotFoundException,
+    ResourceNotReadyException,
 )
 from openrek.service.rekognition import arns
-from openrek.service.rekognition.pagination import page
+from openrek.service.rekognition.images import image_bytes
+from openrek.service.rekognition.pagination import next_token, page, page_window
 from openrek.service.rekognition.training_jobs import build_training_payload
 from openrek.service.rekognition.versions_view import project_description, version_description
 from openrek.store.metadata import DuplicateError, MetadataStore
 from openrek.store.objects import ObjectStore
 from openrek.store.schema import JobRow, ProjectRow, VersionRow
+
+
+class ModelHosting(Protocol):
+    """What serving needs from the model host (jobs layer): load, drop, predict."""
+
+    def start(self, version_arn: str, artifact: dict[str, Any]) -> None: ...
+    def stop(self, version_arn: str) -> None: ...
+    def predict(self, version_arn: str, image_bytes: bytes, min_confidence: float | None,
+                max_results: int | None) -> list[dict]: ...
+
 
 Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any]]
 
@@ -38,8 +50,9 @@ class RekognitionProvider:
     """Custom Labels operations over a metadata store, an object store and a job queue."""
 
     def __init__(self, metadata: MetadataStore, objects: ObjectStore, wake_worker: Callable[[], None],
-                 training_budget_s: float = 600.0) -> None:
+                 training_budget_s: float = 600.0, models: ModelHosting | None = None) -> None:
         self.metadata = metadata
+        self.models = models
         self.training_budget_s = training_budget_s
         self.objects = objects
         self.wake_worker = wake_worker
@@ -53,6 +66,9 @@ class RekognitionProvider:
             "TagResource": self.tag_resource,
             "UntagResource": self.untag_resource,
             "ListTagsForResource": self.list_tags_for_resource,
+            "StartProjectVersion": self.start_project_version,
+            "StopProjectVersion": self.stop_project_version,
+            "DetectCustomLabels": self.detect_custom_labels,
         }
 
     # -- helpers ------------------------------------------------------------------------
@@ -186,9 +202,10 @@ class RekognitionProvider:
     def describe_project_versions(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         project = self._project(params["ProjectArn"])
         names = params.get("VersionNames")
-        rows = [r for r in self.metadata.list_versions(project.arn) if names is None or r.name in names]
         scope = f"versions|{project.arn}|{names}"
-        chunk, token = page(rows, scope, params.get("NextToken"), params.get("MaxResults"))
+        offset, size = page_window(scope, params.get("NextToken"), params.get("MaxResults"))
+        rows = self.metadata.list_versions(project.arn, names, offset=offset, limit=size + 1)
+        chunk, token = rows[:size], next_token(scope, offset, size, len(rows))
         return {
             "ProjectVersionDescriptions": [version_description(r, project.feature) for r in chunk],
             "NextToken": token,
@@ -205,6 +222,59 @@ class RekognitionProvider:
             )
         self.metadata.delete_version(row.arn)
         return {"Status": "DELETING"}
+
+    # -- serving ------------------------------------------------------------------------
+    def _hosting(self) -> ModelHosting:
+        if self.models is None:
+            raise ResourceNotReadyException("This openrek server does not host models.")
+        return self.models
+
+    def start_project_version(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        row = self._version(params["ProjectVersionArn"])
+        hosting = self._hosting()
+        model = (row.details or {}).get("model")
+        if row.status in ("RUNNING", "STARTING"):
+            raise ResourceInUseException(f"The model {row.name} is already {row.status}.")
+        if row.status not in ("TRAINING_COMPLETED", "STOPPED", "FAILED") or not model:
+            raise ResourceNotReadyException(
+                f"The model {row.name} cannot start: its status is {row.status}. Only a model whose training "
+                "completed (TRAINING_COMPLETED) or a stopped model can be started."
+            )
+        fields = {"min_inference_units": params["MinInferenceUnits"],
+                  "max_inference_units": params.get("MaxInferenceUnits")}
+        if not self.metadata.transition_version(row.arn, ["TRAINING_COMPLETED", "STOPPED", "FAILED"], "STARTING",
+                                                status_message="The model is starting.", **fields):
+            raise ResourceInUseException(f"The model {row.name} changed state; describe it and try again.")
+        hosting.start(row.arn, model["artifact"])
+        return {"Status": "STARTING"}
+
+    def stop_project_version(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        row = self._version(params["ProjectVersionArn"])
+        hosting = self._hosting()
+        if not self.metadata.transition_version(row.arn, ["RUNNING", "STARTING"], "STOPPING",
+                                                status_message="The model is stopping."):
+            raise ResourceInUseException(
+                f"The model {row.name} is not running (status {row.status}), so it cannot be stopped."
+            )
+        hosting.stop(row.arn)
+        return {"Status": "STOPPING"}
+
+    def detect_custom_labels(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        from openrek.jobs.model_host import ModelNotLoaded
+
+        arn = params["ProjectVersionArn"]
+        row = self._version(arn)
+        if row.status != "RUNNING":
+            raise ResourceNotReadyException(
+                f"The model {row.name} is not running (status {row.status}). Start it with "
+                "StartProjectVersion and wait for RUNNING (aws rekognition wait project-version-running)."
+            )
+        data = image_bytes(self.objects, params["Image"])
+        try:
+            labels = self._hosting().predict(arn, data, params.get("MinConfidence"), params.get("MaxResults"))
+        except ModelNotLoaded:
+            raise ResourceNotReadyException(f"The model {row.name} is still loading; try again shortly.") from None
+        return {"CustomLabels": labels}
 
     # -- tags ---------------------------------------------------------------------------
     def _tagged(self, arn: str) -> str:

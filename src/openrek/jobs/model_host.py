@@ -1,0 +1,88 @@
+"""Hosts running models: StartProjectVersion loads a version's ONNX artifact, StopProjectVersion drops it.
+
+A running model is an onnxruntime session held in memory: no CPU is used between requests, and no
+endpoint bill accrues. Loading happens on a background thread (STARTING → RUNNING, or FAILED with
+the reason); after a server restart, versions that were RUNNING are loaded again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Protocol
+
+from openrek.store.metadata import MetadataStore
+from openrek.store.objects import ObjectStore
+from openrek.training.request import S3Ref
+
+log = logging.getLogger("openrek.models")
+
+
+class Predictor(Protocol):
+    def predict(self, image_bytes: bytes, min_confidence: float | None, max_results: int | None) -> list[dict]: ...
+
+
+class ModelNotLoaded(Exception):
+    """The version has no loaded model in this host (not started, or still starting)."""
+
+
+class ModelHost:
+    def __init__(self, metadata: MetadataStore, objects: ObjectStore) -> None:
+        self.metadata = metadata
+        self.objects = objects
+        self._models: dict[str, Predictor] = {}
+        self._lock = threading.Lock()
+
+    def start(self, version_arn: str, artifact: dict[str, Any]) -> None:
+        """Loads the model in the background; the version goes RUNNING (or FAILED) when done."""
+        thread = threading.Thread(target=self._load, args=(version_arn, artifact), daemon=True,
+                                  name=f"load-{version_arn.rsplit('/', 2)[-2]}")
+        thread.start()
+
+    def _load(self, version_arn: str, artifact: dict[str, Any]) -> None:
+        try:
+            from openrek.training.inference import Predictor as OnnxPredictor
+
+            ref = S3Ref(bucket=artifact["bucket"], name=artifact["name"], version=artifact.get("version"))
+            predictor = OnnxPredictor.load(self.objects, ref)
+        except Exception as exc:
+            log.exception("could not load the model of %s", version_arn)
+            self.metadata.transition_version(
+                version_arn, ["STARTING"], "FAILED",
+                status_message=f"The model could not be loaded: {type(exc).__name__}: {exc}",
+            )
+            return
+        with self._lock:
+            self._models[version_arn] = predictor
+        if not self.metadata.transition_version(version_arn, ["STARTING"], "RUNNING",
+                                                status_message="The model is running."):
+            with self._lock:  # stopped while it was loading
+                self._models.pop(version_arn, None)
+
+    def stop(self, version_arn: str) -> None:
+        with self._lock:
+            self._models.pop(version_arn, None)
+        self.metadata.transition_version(version_arn, ["STOPPING", "STARTING", "RUNNING"], "STOPPED",
+                                         status_message="The model is stopped.")
+
+    def predict(self, version_arn: str, image_bytes: bytes, min_confidence: float | None,
+                max_results: int | None) -> list[dict]:
+        with self._lock:
+            predictor = self._models.get(version_arn)
+        if predictor is None:
+            raise ModelNotLoaded(version_arn)
+        return predictor.predict(image_bytes, min_confidence, max_results)
+
+    def restore(self) -> None:
+        """After a restart: load again what was running or starting; finish what was stopping."""
+        for row in self.metadata.versions_in_status(["RUNNING", "STARTING"]):
+            model = (row.details or {}).get("model")
+            if not model:
+                self.metadata.transition_version(row.arn, ["RUNNING", "STARTING"], "FAILED",
+                                                 status_message="The model artifact is missing.")
+                continue
+            self.metadata.transition_version(row.arn, ["RUNNING"], "STARTING",
+                                             status_message="The model is starting (server restarted).")
+            self.start(row.arn, model["artifact"])
+        for row in self.metadata.versions_in_status(["STOPPING"]):
+            self.stop(row.arn)

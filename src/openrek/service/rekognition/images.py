@@ -1,0 +1,67 @@
+"""Checks an image sent to DetectCustomLabels: AWS's size limits and formats (JPEG, PNG)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from PIL import Image, UnidentifiedImageError
+
+from openrek.service.errors import (
+    ImageTooLargeException,
+    InvalidImageFormatException,
+    InvalidS3ObjectException,
+)
+from openrek.store.objects import ObjectStore, ObjectStoreError
+
+MAX_BYTES_INLINE = 4 * 1024 * 1024  # Image.Bytes
+MAX_BYTES_S3 = 15 * 1024 * 1024  # Image.S3Object
+FORMATS = {"JPEG", "PNG"}
+
+
+def image_bytes(objects: ObjectStore, image: dict[str, Any]) -> bytes:
+    """The raw bytes of `Image` (Bytes or S3Object), within AWS's limits, or the error AWS gives."""
+    if "Bytes" in image and "S3Object" in image:
+        raise InvalidImageFormatException("Give Image.Bytes or Image.S3Object, not both.")
+    if "Bytes" in image:
+        data = image["Bytes"]
+        if len(data) > MAX_BYTES_INLINE:
+            raise ImageTooLargeException(
+                f"The image is {len(data)} bytes; Image.Bytes may hold at most 4 MB. Resize it, or upload it "
+                "and pass Image.S3Object (up to 15 MB)."
+            )
+    elif "S3Object" in image:
+        ref = image["S3Object"]
+        bucket, name = ref.get("Bucket"), ref.get("Name")
+        if not bucket or not name:
+            raise InvalidS3ObjectException("Image.S3Object needs Bucket and Name.")
+        try:
+            info = objects.head_object(bucket, name)
+            if info.size > MAX_BYTES_S3:
+                raise ImageTooLargeException(
+                    f"s3://{bucket}/{name} is {info.size} bytes; images in S3 may be at most 15 MB."
+                )
+            data = objects.get_bytes(bucket, name)
+        except ObjectStoreError as exc:
+            raise InvalidS3ObjectException(
+                f"Unable to get object metadata from S3: s3://{bucket}/{name} ({exc.code}). Check the bucket and key."
+            ) from None
+    else:
+        raise InvalidImageFormatException("Image needs Bytes or S3Object.")
+    check_format(data)
+    return data
+
+
+def check_format(data: bytes) -> None:
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            fmt = img.format
+            img.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise InvalidImageFormatException(
+            "Request has unsupported image format: the bytes are not a readable JPEG or PNG image."
+        ) from None
+    if fmt not in FORMATS:
+        raise InvalidImageFormatException(
+            f"Request has unsupported image format: {fmt}. DetectCustomLabels accepts JPEG and PNG."
+        )

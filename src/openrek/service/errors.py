@@ -34,10 +34,13 @@ class UnknownOperationException(ServiceError):
 
 
 class NotImplementedOperation(ServiceError):
-    """A real Rekognition operation that openrek does not implement (yet)."""
+    """A real Rekognition operation that openrek does not implement (yet).
+
+    HTTP 400, not 501: SDKs retry 5xx answers, and retrying cannot help here.
+    """
 
     code = "NotImplementedException"
-    status = 501
+    status = 400
 
 
 class InvalidParameterException(ServiceError):

@@ -47,6 +47,7 @@ class ManifestRecord:
     width: int = 0
     height: int = 0
     raw: dict[str, Any] = field(default_factory=dict)  # the parsed JSON line as read
+    manifest: str = ""  # s3://bucket/key of the manifest file the line came from
 
 
 class TerminalManifestError(Exception):

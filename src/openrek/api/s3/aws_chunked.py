@@ -1,0 +1,90 @@
+"""Decoding `Content-Encoding: aws-chunked` request bodies (SigV4 streaming uploads).
+
+Each chunk is `<hex size>[;chunk-signature=<sig>]\r\n<bytes>\r\n`; a zero-size chunk ends the data and may be
+followed by trailer lines (`x-amz-checksum-crc32:<b64>`, `x-amz-trailer-signature:<sig>`) and an empty line.
+Chunk signatures are not verified: openrek accepts any credentials.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import BinaryIO
+
+from openrek.api.s3.errors import S3Error
+
+_MAX_LINE = 64 * 1024
+
+
+def _incomplete(message: str) -> S3Error:
+    return S3Error("IncompleteBody", f"The aws-chunked request body is malformed: {message}.")
+
+
+class AwsChunkedReader(io.RawIOBase):
+    """The decoded payload of an aws-chunked body; `trailers` holds the trailing headers once read to the end."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self._remaining = 0  # bytes left in the current chunk
+        self._done = False
+        self.trailers: dict[str, str] = {}
+
+    def readable(self) -> bool:
+        return True
+
+    def _line(self) -> bytes:
+        line = self._raw.readline(_MAX_LINE)
+        if not line.endswith(b"\n"):
+            raise _incomplete("a chunk header or trailer line was cut short")
+        return line.rstrip(b"\r\n")
+
+    def _next_chunk(self) -> None:
+        header = self._line()
+        size_text = header.split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            raise _incomplete(f"bad chunk size {size_text[:20]!r}") from None
+        if size == 0:
+            self._read_trailers()
+            self._done = True
+        self._remaining = size
+
+    def _read_trailers(self) -> None:
+        while True:
+            line = self._raw.readline(_MAX_LINE)
+            if not line or line in (b"\r\n", b"\n"):
+                return
+            name, sep, value = line.decode("latin-1").rstrip("\r\n").partition(":")
+            if not sep:
+                raise _incomplete(f"bad trailer line {line[:40]!r}")
+            self.trailers[name.strip().lower()] = value.strip()
+
+    def _end_chunk(self) -> None:
+        crlf = b""
+        while len(crlf) < 2 and (more := self._raw.read(2 - len(crlf))):
+            crlf += more
+        if crlf != b"\r\n":
+            raise _incomplete("a chunk is longer than its declared size")
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            parts = []
+            while chunk := self.read(1024 * 1024):
+                parts.append(chunk)
+            return b"".join(parts)
+        while not self._done and self._remaining == 0:
+            self._next_chunk()
+        if self._done or size == 0:
+            return b""
+        data = self._raw.read(min(size, self._remaining))
+        if not data:
+            raise _incomplete("the body ended inside a chunk")
+        self._remaining -= len(data)
+        if self._remaining == 0:
+            self._end_chunk()
+        return data
+
+    def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(b))
+        b[: len(data)] = data
+        return len(data)

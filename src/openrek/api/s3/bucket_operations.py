@@ -1,0 +1,55 @@
+"""Bucket operations: ListBuckets, CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from openrek.api.s3.context import S3Context
+from openrek.api.s3.errors import S3Error
+from openrek.api.s3.responses import empty_response, xml_response
+from openrek.api.s3.xml_documents import add, add_owner, iso8601, root
+
+REGION = "us-east-1"
+
+
+async def list_buckets(ctx: S3Context) -> Response:
+    buckets = await ctx.call(ctx.objects.list_buckets)
+    prefix = ctx.query.get("prefix") or ""
+    document = root("ListAllMyBucketsResult")
+    add_owner(document)
+    listed = add(document, "Buckets")
+    for bucket in buckets:
+        if not bucket.name.startswith(prefix):
+            continue
+        entry = add(listed, "Bucket")
+        add(entry, "Name", bucket.name)
+        add(entry, "CreationDate", iso8601(bucket.created))
+        add(entry, "BucketRegion", REGION)
+    if prefix:
+        add(document, "Prefix", prefix)
+    return xml_response(document)
+
+
+async def create_bucket(ctx: S3Context) -> Response:
+    bucket = ctx.require_bucket_name()
+    await ctx.small_body()  # a CreateBucketConfiguration (LocationConstraint) is accepted and ignored
+    if bucket.startswith("."):
+        raise S3Error("InvalidBucketName", "Bucket names must not begin with a period.", bucket=bucket)
+    await ctx.call(ctx.objects.create_bucket, bucket)
+    return empty_response(headers={"Location": f"/{bucket}"})
+
+
+async def head_bucket(ctx: S3Context) -> Response:
+    await ctx.existing_bucket()
+    return empty_response(headers={"x-amz-bucket-region": REGION})
+
+
+async def delete_bucket(ctx: S3Context) -> Response:
+    await ctx.call(ctx.objects.delete_bucket, ctx.require_bucket_name())
+    return empty_response(204)
+
+
+async def get_bucket_location(ctx: S3Context) -> Response:
+    await ctx.existing_bucket()
+    # us-east-1 is reported as an empty LocationConstraint, as S3 does.
+    return xml_response(root("LocationConstraint"))

@@ -1,0 +1,110 @@
+"""The S3 REST endpoint's entry point: route a request to its operation, run it, render S3's errors.
+
+`handle_s3` is called by the main ASGI app for every request that is not a Rekognition JSON call.
+Signatures are not verified: any credentials are accepted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.types import Message
+
+from openrek.api.s3 import bucket_operations, listing, multipart_operations, object_operations
+from openrek.api.s3.context import S3Context
+from openrek.api.s3.errors import S3Error
+from openrek.api.s3.responses import error_response
+from openrek.api.s3.routing import route
+from openrek.store.objects import ObjectStore, ObjectStoreError
+
+logger = logging.getLogger(__name__)
+
+Operation = Callable[[S3Context], Awaitable[Response]]
+
+OPERATIONS: dict[str, Operation] = {
+    "ListBuckets": bucket_operations.list_buckets,
+    "CreateBucket": bucket_operations.create_bucket,
+    "HeadBucket": bucket_operations.head_bucket,
+    "DeleteBucket": bucket_operations.delete_bucket,
+    "GetBucketLocation": bucket_operations.get_bucket_location,
+    "ListObjects": listing.list_objects_v1,
+    "ListObjectsV2": listing.list_objects_v2,
+    "PutObject": object_operations.put_object,
+    "GetObject": object_operations.get_object,
+    "HeadObject": object_operations.head_object,
+    "DeleteObject": object_operations.delete_object,
+    "DeleteObjects": object_operations.delete_objects,
+    "CopyObject": object_operations.copy_object,
+    "CreateMultipartUpload": multipart_operations.create_multipart_upload,
+    "UploadPart": multipart_operations.upload_part,
+    "CompleteMultipartUpload": multipart_operations.complete_multipart_upload,
+    "AbortMultipartUpload": multipart_operations.abort_multipart_upload,
+    "ListParts": multipart_operations.list_parts,
+    "ListMultipartUploads": multipart_operations.list_multipart_uploads,
+}
+
+
+# On an error, unread request bodies up to this size are drained so the connection can be reused.
+_MAX_DRAIN = 64 * 1024 * 1024
+
+
+class _BodyTracker:
+    """Wraps the ASGI receive channel to know whether the request body has been read to its end."""
+
+    def __init__(self, request: Request) -> None:
+        self._receive = request.receive
+        self.finished = False
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            self.finished = True
+        return message
+
+    async def drain(self) -> bool:
+        """Read and drop the rest of the body; False if it was too large to drain."""
+        drained = 0
+        while not self.finished:
+            message = await self.receive()
+            drained += len(message.get("body", b""))
+            if drained > _MAX_DRAIN:
+                return False
+        return True
+
+
+async def handle_s3(request: Request, objects: ObjectStore, request_id: str) -> Response:
+    """Serve one S3 REST request (path-style, or virtual-hosted as <bucket>.s3.localhost) from `objects`."""
+    resource = request.url.path
+    tracker = _BodyTracker(request)
+    original = request
+    request = Request(original.scope, tracker.receive)
+    if hasattr(original, "_body"):  # the caller already read the body: hand it on
+        request._body = original._body  # type: ignore[attr-defined]
+        tracker.finished = True
+    elif getattr(original, "_stream_consumed", False):
+        tracker.finished = True
+    try:
+        found = route(request)
+        if found.bucket is not None and found.bucket.startswith("."):
+            # Buckets whose names start with "." are openrek's own; S3 clients cannot see or create them.
+            raise S3Error("InvalidBucketName", "Bucket names must not begin with a period.", bucket=found.bucket)
+        ctx = S3Context(request=request, objects=objects, request_id=request_id, bucket=found.bucket,
+                        key=found.key)
+        response = await OPERATIONS[found.operation](ctx)
+    except ObjectStoreError as error:
+        response = error_response(error, request_id, request.method, resource)
+    except ClientDisconnect:
+        logger.info("S3 client went away during %s %s", request.method, resource)
+        return Response(b"", status_code=400)
+    except Exception:
+        logger.exception("S3 request %s %s failed", request.method, resource)
+        error = S3Error("InternalError", "We encountered an internal error. Please try again.")
+        response = error_response(error, request_id, request.method, resource)
+    if not tracker.finished and not await tracker.drain():
+        response.headers["Connection"] = "close"
+    response.headers["x-amz-request-id"] = request_id
+    response.headers["x-amz-id-2"] = request_id
+    return response

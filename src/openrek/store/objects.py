@@ -1,0 +1,834 @@
+"""Object storage: the `ObjectStore` interface, its typed errors, and `DirectoryObjectStore`, the embedded default.
+
+`ObjectStore` is the whole contract the service and the S3 wire layer rely on; a remote S3-compatible store
+(MinIO, Ceph, AWS itself, through boto3) can implement the same ABC later and be chosen in `config.py`.
+Keys and bucket names follow S3: keys are any non-empty UTF-8 string up to 1024 bytes and are listed in UTF-8
+binary order (the same as Python's code-point order for `str`); errors carry S3's error codes.
+
+On-disk layout of `DirectoryObjectStore(root)`::
+
+    <root>/<bucket>/                      one directory per bucket (internal buckets start with ".")
+    <root>/<bucket>/<d1>%2F/<d2>%2F/<f>   the object's bytes, for key "d1/d2/f"
+    <root>/.meta/<bucket>/<d1>%2F/<f>.json    its sidecar: etag, size, content type, user metadata
+    <root>/.meta/_buckets/<bucket>.json   the bucket's creation date ("_" never occurs in bucket names)
+    <root>/.uploads/<upload id>/          an in-progress multipart upload: upload.json, part-00001-<md5>, ...
+    <root>/.tmp/                          temporary files, renamed into place with os.replace; files a crashed
+                                          process left there are removed when a store opens the root a day later
+
+A key is split on "/". Every segment but the last names a directory, written as the encoded segment plus
+"%2F" (the escaped "/"), and the last names a file, written as the encoded segment. Encoding percent-escapes
+"%", control characters, characters Windows forbids, and a leading "." (so ".", ".." and hidden names never
+appear), and leaves other characters, non-ASCII included, as they are; an empty last segment (a folder-marker
+key such as "photos/") is the file "%". Directory names therefore always end in "%2F" and file names never do,
+so the keys "a" and "a/b" can both exist, and each disk name decodes back to exactly one key. An encoded
+segment must fit a file name (255 bytes with its suffix), else `KeyTooLongError`. Case-insensitive file
+systems (default macOS, Windows) would merge keys that differ only in case: use a case-sensitive one.
+
+Writes stream into `.tmp/`, then the sidecar and the data file are each moved into place with `os.replace`,
+so a reader sees the old object or the new one, never half of one. The sidecar records the data file's inode;
+a sidecar that does not match its data file (a crash between the two renames, or two writers racing) is
+ignored and the etag is recomputed from the bytes. Directories left empty by a delete are removed; a writer
+that loses the race with that removal recreates the directory and retries. Everything is safe to call from
+many threads, and from several processes sharing one root.
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import stat
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+DEFAULT_CONTENT_TYPE = "binary/octet-stream"  # what S3 reports when a client sent none
+MAX_KEY_BYTES = 1024
+MIN_PART_SIZE = 5 * 1024 * 1024
+MAX_PART_NUMBER = 10000
+_COPY_CHUNK = 1024 * 1024
+
+
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# Temp files are created 0600; stored objects get the usual mode for new files instead.
+_FILE_MODE = 0o666 & ~_current_umask()
+
+
+# --------------------------------------------------------------------------------------------------- errors
+
+
+class ObjectStoreError(Exception):
+    """An error with S3's error code (`code`) and a message a person can act on."""
+
+    code = "InternalError"
+
+    def __init__(self, code: str, message: str, *, bucket: str | None = None, key: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.bucket = bucket
+        self.key = key
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class _FixedCodeError(ObjectStoreError):
+    """An `ObjectStoreError` whose class names its code: raise `NoSuchKey(message, bucket=..., key=...)`."""
+
+    def __init__(self, message: str, *, bucket: str | None = None, key: str | None = None) -> None:
+        super().__init__(type(self).code, message, bucket=bucket, key=key)
+
+
+class NoSuchBucket(_FixedCodeError):
+    code = "NoSuchBucket"
+
+
+class NoSuchKey(_FixedCodeError):
+    code = "NoSuchKey"
+
+
+class BucketAlreadyOwnedByYou(_FixedCodeError):
+    code = "BucketAlreadyOwnedByYou"
+
+
+class BucketNotEmpty(_FixedCodeError):
+    code = "BucketNotEmpty"
+
+
+class InvalidBucketName(_FixedCodeError):
+    code = "InvalidBucketName"
+
+
+class KeyTooLongError(_FixedCodeError):
+    code = "KeyTooLongError"
+
+
+class InvalidArgument(_FixedCodeError):
+    code = "InvalidArgument"
+
+
+class NoSuchUpload(_FixedCodeError):
+    code = "NoSuchUpload"
+
+
+class InvalidPart(_FixedCodeError):
+    code = "InvalidPart"
+
+
+class InvalidPartOrder(_FixedCodeError):
+    code = "InvalidPartOrder"
+
+
+class EntityTooSmall(_FixedCodeError):
+    code = "EntityTooSmall"
+
+
+# ---------------------------------------------------------------------------------------------- data types
+
+
+@dataclass(frozen=True)
+class BucketInfo:
+    name: str
+    created: datetime
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    bucket: str
+    key: str
+    size: int
+    etag: str  # quoted: '"<md5 hex>"', or '"<md5 of part md5s>-<parts>"' after a multipart upload
+    last_modified: datetime  # UTC
+    content_type: str = DEFAULT_CONTENT_TYPE
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PartInfo:
+    part_number: int
+    size: int
+    etag: str  # quoted md5 of the part
+    last_modified: datetime
+
+
+@dataclass(frozen=True)
+class UploadInfo:
+    bucket: str
+    key: str
+    upload_id: str
+    initiated: datetime
+
+
+# ----------------------------------------------------------------------------------------------- interface
+
+
+class ObjectStore(abc.ABC):
+    """S3's object model without HTTP: buckets, objects, multipart uploads; errors are `ObjectStoreError`s."""
+
+    # buckets
+    @abc.abstractmethod
+    def create_bucket(self, bucket: str) -> None: ...
+
+    @abc.abstractmethod
+    def delete_bucket(self, bucket: str) -> None: ...
+
+    @abc.abstractmethod
+    def bucket_exists(self, bucket: str) -> bool: ...
+
+    @abc.abstractmethod
+    def list_buckets(self) -> list[BucketInfo]: ...
+
+    # objects
+    @abc.abstractmethod
+    def put_object(self, bucket: str, key: str, data: bytes | BinaryIO, content_type: str | None = None,
+                   metadata: dict[str, str] | None = None) -> ObjectInfo: ...
+
+    @abc.abstractmethod
+    def open_object(self, bucket: str, key: str) -> tuple[ObjectInfo, BinaryIO]:
+        """The object's info and an open binary stream of its bytes; the caller closes the stream."""
+
+    @abc.abstractmethod
+    def head_object(self, bucket: str, key: str) -> ObjectInfo: ...
+
+    @abc.abstractmethod
+    def delete_object(self, bucket: str, key: str) -> None:
+        """Delete the object; deleting a key that does not exist is not an error (as in S3)."""
+
+    @abc.abstractmethod
+    def list_objects(self, bucket: str, prefix: str = "", start_after: str = "") -> Iterator[ObjectInfo]:
+        """Objects whose key starts with `prefix` and sorts after `start_after`, in UTF-8 binary key order."""
+
+    # multipart uploads
+    @abc.abstractmethod
+    def create_multipart_upload(self, bucket: str, key: str, content_type: str | None = None,
+                                metadata: dict[str, str] | None = None) -> str: ...
+
+    @abc.abstractmethod
+    def upload_part(self, bucket: str, key: str, upload_id: str, part_number: int,
+                    data: bytes | BinaryIO) -> str: ...
+
+    @abc.abstractmethod
+    def complete_multipart_upload(self, bucket: str, key: str, upload_id: str,
+                                  parts: list[tuple[int, str]]) -> ObjectInfo: ...
+
+    @abc.abstractmethod
+    def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None: ...
+
+    @abc.abstractmethod
+    def list_parts(self, bucket: str, key: str, upload_id: str) -> list[PartInfo]: ...
+
+    @abc.abstractmethod
+    def list_multipart_uploads(self, bucket: str, prefix: str = "") -> list[UploadInfo]: ...
+
+    # conveniences with portable defaults
+    def get_bytes(self, bucket: str, key: str) -> bytes:
+        _, stream = self.open_object(bucket, key)
+        with stream:
+            return stream.read()
+
+    def object_exists(self, bucket: str, key: str) -> bool:
+        try:
+            self.head_object(bucket, key)
+        except NoSuchKey:
+            return False
+        return True
+
+    def copy_object(self, src_bucket: str, src_key: str, bucket: str, key: str,
+                    content_type: str | None = None, metadata: dict[str, str] | None = None) -> ObjectInfo:
+        """Copy an object; without `content_type`/`metadata` the source's are kept."""
+        info, stream = self.open_object(src_bucket, src_key)
+        with stream:
+            return self.put_object(bucket, key, stream,
+                                   content_type=content_type if content_type is not None else info.content_type,
+                                   metadata=metadata if metadata is not None else info.metadata)
+
+    def local_path(self, bucket: str, key: str) -> Path | None:
+        """A local file holding the object's bytes, for readers that want a path.
+
+        None if this store keeps no local files (then use `open_object`); `NoSuchKey` if there is no such
+        object. The file may be replaced by a later write: read it, never modify it.
+        """
+        return None
+
+
+# -------------------------------------------------------------------------------------------- validation
+
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_IP_RE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
+_RESERVED_DIRS = frozenset({".meta", ".uploads", ".tmp"})
+
+
+def validate_bucket_name(bucket: str) -> None:
+    """Raise `InvalidBucketName` unless `bucket` follows S3's rules, or is an internal name ("." + such a name)."""
+    public = bucket[1:] if bucket.startswith(".") else bucket
+    reason = None
+    if not 3 <= len(public) <= 63:
+        reason = "must be between 3 and 63 characters long"
+    elif not _BUCKET_RE.match(public):
+        reason = ("may contain only lowercase letters, digits, dots and hyphens, "
+                  "and must begin and end with a letter or digit")
+    elif ".." in public or ".-" in public or "-." in public:
+        reason = "must not contain two adjacent periods or a period next to a hyphen"
+    elif _IP_RE.match(public):
+        reason = "must not be formatted as an IP address"
+    elif public.startswith("xn--") or public.endswith("-s3alias") or public.endswith("--ol-s3"):
+        reason = "must not use a prefix or suffix that S3 reserves"
+    elif bucket in _RESERVED_DIRS:
+        reason = "is reserved by the object store"
+    if reason:
+        raise InvalidBucketName(f"The bucket name {bucket!r} is not valid: it {reason}.", bucket=bucket)
+
+
+def validate_key(key: str, bucket: str | None = None) -> None:
+    if not isinstance(key, str) or key == "":
+        raise InvalidArgument("An object key must be a non-empty string.", bucket=bucket, key=key)
+    try:
+        size = len(key.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise InvalidArgument("An object key must be valid UTF-8.", bucket=bucket) from None
+    if size > MAX_KEY_BYTES:
+        raise KeyTooLongError(f"The object key is {size} bytes long; the limit is {MAX_KEY_BYTES} bytes.",
+                              bucket=bucket, key=key)
+
+
+# ------------------------------------------------------------------------------------------ key <-> paths
+
+_DIR_SUFFIX = "%2F"
+_EMPTY_FILE = "%"
+_META_SUFFIX = ".json"
+_MAX_NAME_BYTES = 255
+_UNSAFE = frozenset('%\\:*?"<>|') | {chr(c) for c in range(0x20)} | {"\x7f"}
+_ESCAPE_RE = re.compile(r"%([0-9A-F]{2})")
+
+
+def _encode_segment(segment: str) -> str:
+    out = []
+    for i, ch in enumerate(segment):
+        if ch in _UNSAFE or (i == 0 and ch == "."):
+            out.append("".join(f"%{b:02X}" for b in ch.encode("utf-8")))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _decode_segment(name: str) -> str:
+    # Every escape is of an ASCII character, so the escapes decode one byte -> one character.
+    return _ESCAPE_RE.sub(lambda m: chr(int(m.group(1), 16)), name)
+
+
+def _file_name(segment: str) -> str:
+    return _EMPTY_FILE if segment == "" else _encode_segment(segment)
+
+
+def _dir_name(segment: str) -> str:
+    return _encode_segment(segment) + _DIR_SUFFIX
+
+
+def _key_parts(bucket: str, key: str) -> list[str]:
+    """The relative path components (directories, then the file) that hold `key`."""
+    validate_key(key, bucket)
+    segments = key.split("/")
+    parts = [_dir_name(s) for s in segments[:-1]] + [_file_name(segments[-1])]
+    for part in parts:
+        if len(part.encode("utf-8")) + len(_META_SUFFIX) > _MAX_NAME_BYTES:
+            raise KeyTooLongError(
+                "One '/'-separated segment of the key is too long for a file name on this object store "
+                f"(at most about {_MAX_NAME_BYTES - 10} bytes once escaped); use shorter segments.",
+                bucket=bucket, key=key)
+    return parts
+
+
+# ------------------------------------------------------------------------------------------ small helpers
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _from_timestamp(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC)
+
+
+def _quote(hex_digest: str) -> str:
+    return f'"{hex_digest}"'
+
+
+def _normalize_etag(etag: str) -> str:
+    etag = etag.strip()
+    if etag.startswith("W/"):
+        etag = etag[2:]
+    return etag.strip('"')
+
+
+def _write_json_atomic(path: Path, obj: object, tmp_dir: Path) -> None:
+    fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix="json-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(obj, f)
+        _replace_into(Path(tmp), path)
+    except BaseException:
+        _unlink_quietly(Path(tmp))
+        raise
+
+
+def _replace_into(tmp: Path, dest: Path, attempts: int = 20) -> None:
+    """os.replace(tmp, dest), creating dest's parents; retries if a concurrent delete removes them."""
+    for _ in range(attempts):
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, dest)
+            return
+        except (FileNotFoundError, FileExistsError):
+            # A concurrent delete pruned a directory on the way (mkdir saw it, then it was gone).
+            if not tmp.exists():
+                raise
+    raise OSError(f"could not move {tmp} into {dest}: its directory kept disappearing")
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        with open(path, encoding="utf-8") as f:
+            value = json.load(f)
+    except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _iter_chunks(data: bytes | BinaryIO) -> Iterator[bytes]:
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        yield bytes(data)
+        return
+    while True:
+        chunk = data.read(_COPY_CHUNK)
+        if not chunk:
+            return
+        yield chunk
+
+
+# --------------------------------------------------------------------------------- the directory store
+
+
+class DirectoryObjectStore(ObjectStore):
+    """Objects as plain files under `root`; see the module docstring for the layout and its guarantees."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+        self._meta = self.root / ".meta"
+        self._uploads = self.root / ".uploads"
+        self._tmp = self.root / ".tmp"
+        for d in (self.root, self._meta, self._uploads, self._tmp):
+            d.mkdir(parents=True, exist_ok=True)
+        self._locks = [threading.Lock() for _ in range(64)]
+        self._bucket_lock = threading.Lock()
+        self._remove_stale_temp_files()
+
+    def _remove_stale_temp_files(self, max_age_s: float = 24 * 3600) -> None:
+        cutoff = time.time() - max_age_s
+        for entry in os.scandir(self._tmp):
+            try:
+                if entry.stat().st_mtime < cutoff:
+                    os.unlink(entry.path)
+            except OSError:
+                continue
+
+    # ---- paths
+
+    def _bucket_dir(self, bucket: str) -> Path:
+        return self.root / bucket
+
+    def _bucket_meta_file(self, bucket: str) -> Path:
+        return self._meta / "_buckets" / f"{bucket}.json"
+
+    def _paths(self, bucket: str, key: str) -> tuple[Path, Path]:
+        parts = _key_parts(bucket, key)
+        data = self._bucket_dir(bucket).joinpath(*parts)
+        meta = (self._meta / bucket).joinpath(*parts[:-1], parts[-1] + _META_SUFFIX)
+        return data, meta
+
+    def _lock_for(self, bucket: str, key: str) -> threading.Lock:
+        return self._locks[hash((bucket, key)) % len(self._locks)]
+
+    def _require_bucket(self, bucket: str) -> None:
+        if not self.bucket_exists(bucket):
+            raise NoSuchBucket(f"The bucket {bucket!r} does not exist.", bucket=bucket)
+
+    # ---- buckets
+
+    def create_bucket(self, bucket: str) -> None:
+        validate_bucket_name(bucket)
+        with self._bucket_lock:
+            try:
+                self._bucket_dir(bucket).mkdir()
+            except FileExistsError:
+                raise BucketAlreadyOwnedByYou(
+                    f"The bucket {bucket!r} already exists and is yours.", bucket=bucket) from None
+            _write_json_atomic(self._bucket_meta_file(bucket), {"created": _now().isoformat()}, self._tmp)
+
+    def delete_bucket(self, bucket: str) -> None:
+        with self._bucket_lock:
+            self._require_bucket(bucket)
+            if next(self._walk(bucket, "", ""), None) is not None:
+                raise BucketNotEmpty(
+                    f"The bucket {bucket!r} is not empty: delete its objects first.", bucket=bucket)
+            for upload in self.list_multipart_uploads(bucket):
+                shutil.rmtree(self._uploads / upload.upload_id, ignore_errors=True)
+            shutil.rmtree(self._meta / bucket, ignore_errors=True)
+            _unlink_quietly(self._bucket_meta_file(bucket))
+            shutil.rmtree(self._bucket_dir(bucket))
+
+    def bucket_exists(self, bucket: str) -> bool:
+        try:
+            validate_bucket_name(bucket)
+        except InvalidBucketName:
+            return False
+        return self._bucket_dir(bucket).is_dir()
+
+    def list_buckets(self) -> list[BucketInfo]:
+        out = []
+        for entry in sorted(os.scandir(self.root), key=lambda e: e.name):
+            if entry.name.startswith(".") or not entry.is_dir() or not _BUCKET_RE.match(entry.name):
+                continue
+            meta = _read_json(self._bucket_meta_file(entry.name)) or {}
+            try:
+                created = datetime.fromisoformat(meta["created"])
+            except (KeyError, TypeError, ValueError):
+                created = _from_timestamp(entry.stat().st_mtime)
+            out.append(BucketInfo(name=entry.name, created=created))
+        return out
+
+    # ---- objects
+
+    def _spool(self, data: bytes | BinaryIO, prefix: str) -> tuple[Path, int, str]:
+        """Write `data` to a temp file; return its path, size and md5 hex."""
+        fd, tmp = tempfile.mkstemp(dir=self._tmp, prefix=prefix)
+        md5 = hashlib.md5()
+        size = 0
+        try:
+            os.fchmod(fd, _FILE_MODE)
+            with os.fdopen(fd, "wb") as f:
+                for chunk in _iter_chunks(data):
+                    md5.update(chunk)
+                    size += len(chunk)
+                    f.write(chunk)
+        except BaseException:
+            _unlink_quietly(Path(tmp))
+            raise
+        return Path(tmp), size, md5.hexdigest()
+
+    def put_object(self, bucket: str, key: str, data: bytes | BinaryIO, content_type: str | None = None,
+                   metadata: dict[str, str] | None = None) -> ObjectInfo:
+        self._require_bucket(bucket)
+        data_path, meta_path = self._paths(bucket, key)
+        tmp, size, md5 = self._spool(data, "put-")
+        return self._commit(bucket, key, tmp, size, _quote(md5), content_type, metadata, data_path, meta_path)
+
+    def _commit(self, bucket: str, key: str, tmp: Path, size: int, etag: str, content_type: str | None,
+                metadata: dict[str, str] | None, data_path: Path, meta_path: Path) -> ObjectInfo:
+        info = ObjectInfo(bucket=bucket, key=key, size=size, etag=etag, last_modified=_now(),
+                          content_type=content_type or DEFAULT_CONTENT_TYPE, metadata=dict(metadata or {}))
+        try:
+            sidecar = {"key": key, "size": size, "etag": etag, "inode": os.stat(tmp).st_ino,
+                       "last_modified": info.last_modified.isoformat(), "content_type": info.content_type,
+                       "metadata": info.metadata}
+            with self._lock_for(bucket, key):
+                if not self._bucket_dir(bucket).is_dir():
+                    raise NoSuchBucket(f"The bucket {bucket!r} does not exist.", bucket=bucket)
+                _write_json_atomic(meta_path, sidecar, self._tmp)
+                _replace_into(tmp, data_path)
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
+        return info
+
+    def _info_from(self, bucket: str, key: str, st: os.stat_result, meta_path: Path,
+                   data_file: BinaryIO | None = None, data_path: Path | None = None) -> ObjectInfo:
+        meta = _read_json(meta_path)
+        if meta and meta.get("inode") == st.st_ino and meta.get("size") == st.st_size:
+            try:
+                last_modified = datetime.fromisoformat(meta["last_modified"])
+            except (KeyError, TypeError, ValueError):
+                last_modified = _from_timestamp(st.st_mtime)
+            return ObjectInfo(bucket=bucket, key=key, size=st.st_size, etag=str(meta.get("etag")),
+                              last_modified=last_modified,
+                              content_type=str(meta.get("content_type") or DEFAULT_CONTENT_TYPE),
+                              metadata={str(k): str(v) for k, v in (meta.get("metadata") or {}).items()})
+        # No sidecar, or one left by an interrupted or racing write: trust the bytes.
+        md5 = hashlib.md5()
+        if data_file is not None:
+            pos = data_file.tell()
+            for chunk in _iter_chunks(data_file):
+                md5.update(chunk)
+            data_file.seek(pos)
+        elif data_path is not None:
+            try:
+                with open(data_path, "rb") as f:
+                    for chunk in _iter_chunks(f):
+                        md5.update(chunk)
+            except FileNotFoundError:
+                raise NoSuchKey("The object was deleted while being read.", bucket=bucket, key=key) from None
+        return ObjectInfo(bucket=bucket, key=key, size=st.st_size, etag=_quote(md5.hexdigest()),
+                          last_modified=_from_timestamp(st.st_mtime))
+
+    def _no_such_key(self, bucket: str, key: str) -> NoSuchKey:
+        return NoSuchKey(f"The key {key!r} does not exist in the bucket {bucket!r}.", bucket=bucket, key=key)
+
+    def open_object(self, bucket: str, key: str) -> tuple[ObjectInfo, BinaryIO]:
+        self._require_bucket(bucket)
+        data_path, meta_path = self._paths(bucket, key)
+        try:
+            f = open(data_path, "rb")
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise self._no_such_key(bucket, key) from None
+        try:
+            info = self._info_from(bucket, key, os.fstat(f.fileno()), meta_path, data_file=f)
+        except BaseException:
+            f.close()
+            raise
+        return info, f
+
+    def head_object(self, bucket: str, key: str) -> ObjectInfo:
+        self._require_bucket(bucket)
+        data_path, meta_path = self._paths(bucket, key)
+        try:
+            st = os.stat(data_path)
+        except (FileNotFoundError, NotADirectoryError):
+            raise self._no_such_key(bucket, key) from None
+        if not stat.S_ISREG(st.st_mode):
+            raise self._no_such_key(bucket, key)
+        return self._info_from(bucket, key, st, meta_path, data_path=data_path)
+
+    def local_path(self, bucket: str, key: str) -> Path | None:
+        self._require_bucket(bucket)
+        data_path, _ = self._paths(bucket, key)
+        if not data_path.is_file():
+            raise self._no_such_key(bucket, key)
+        return data_path
+
+    def delete_object(self, bucket: str, key: str) -> None:
+        self._require_bucket(bucket)
+        data_path, meta_path = self._paths(bucket, key)
+        with self._lock_for(bucket, key):
+            _unlink_quietly(data_path)
+            _unlink_quietly(meta_path)
+        self._prune_empty_dirs(data_path.parent, self._bucket_dir(bucket))
+        self._prune_empty_dirs(meta_path.parent, self._meta / bucket)
+
+    @staticmethod
+    def _prune_empty_dirs(directory: Path, stop: Path) -> None:
+        while directory != stop and stop in directory.parents:
+            try:
+                directory.rmdir()
+            except OSError:  # not empty, or already gone
+                return
+            directory = directory.parent
+
+    def list_objects(self, bucket: str, prefix: str = "", start_after: str = "") -> Iterator[ObjectInfo]:
+        self._require_bucket(bucket)
+        return self._list(bucket, prefix, start_after)
+
+    def _list(self, bucket: str, prefix: str, start_after: str) -> Iterator[ObjectInfo]:
+        meta_root = self._meta / bucket
+        for key, path, st in self._walk(bucket, prefix, start_after):
+            parts = path.relative_to(self._bucket_dir(bucket)).parts
+            meta_path = meta_root.joinpath(*parts[:-1], parts[-1] + _META_SUFFIX)
+            try:
+                yield self._info_from(bucket, key, st, meta_path, data_path=path)
+            except NoSuchKey:
+                continue  # deleted while we listed
+
+    def _walk(self, bucket: str, prefix: str, start_after: str) -> Iterator[tuple[str, Path, os.stat_result]]:
+        """(key, data path, stat) for each object with the prefix and after start_after, in key order.
+
+        Walks only the directories that can hold such keys. A directory holds exactly the keys that start
+        with its key prefix ("a/b/"), and no file or directory beside it has a key that is a prefix of that,
+        so sorting each directory's entries by their key (files) or key prefix (directories) and descending
+        in that order yields keys in global order.
+        """
+        # Start from the deepest directory fully named by the prefix.
+        dir_segments = prefix.split("/")[:-1]
+        base = self._bucket_dir(bucket).joinpath(*(_dir_name(s) for s in dir_segments))
+        base_prefix = "".join(s + "/" for s in dir_segments)
+        yield from self._walk_dir(base, base_prefix, prefix, start_after)
+
+    def _walk_dir(self, directory: Path, dir_prefix: str, prefix: str,
+                  start_after: str) -> Iterator[tuple[str, Path, os.stat_result]]:
+        try:
+            entries = list(os.scandir(directory))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        items: list[tuple[str, bool, os.DirEntry[str]]] = []
+        for entry in entries:
+            name = entry.name
+            if name.endswith(_DIR_SUFFIX):
+                items.append((dir_prefix + _decode_segment(name[: -len(_DIR_SUFFIX)]) + "/", True, entry))
+            elif name == _EMPTY_FILE:
+                items.append((dir_prefix, False, entry))
+            else:
+                items.append((dir_prefix + _decode_segment(name), False, entry))
+        items.sort(key=lambda item: item[0])
+        for key, is_dir, entry in items:
+            if is_dir:
+                # Skip a directory whose every key fails the prefix or sorts at or before start_after.
+                if not (key.startswith(prefix) or prefix.startswith(key)):
+                    continue
+                if start_after and not start_after.startswith(key) and start_after > key:
+                    continue
+                yield from self._walk_dir(Path(entry.path), key, prefix, start_after)
+            else:
+                if not key.startswith(prefix) or key <= start_after or key == "":
+                    continue
+                try:
+                    st = entry.stat()
+                except FileNotFoundError:
+                    continue
+                yield key, Path(entry.path), st
+
+    # ---- multipart uploads
+
+    def _upload_dir(self, bucket: str, key: str, upload_id: str) -> tuple[Path, dict]:
+        self._require_bucket(bucket)
+        if not re.fullmatch(r"[A-Za-z0-9_-]{10,100}", upload_id or ""):
+            raise NoSuchUpload(f"The upload id {upload_id!r} is not valid.", bucket=bucket, key=key)
+        directory = self._uploads / upload_id
+        info = _read_json(directory / "upload.json")
+        if info is None or info.get("bucket") != bucket or info.get("key") != key:
+            raise NoSuchUpload(
+                f"There is no multipart upload {upload_id!r} for key {key!r} in bucket {bucket!r}; "
+                "it may have been completed or aborted.", bucket=bucket, key=key)
+        return directory, info
+
+    def create_multipart_upload(self, bucket: str, key: str, content_type: str | None = None,
+                                metadata: dict[str, str] | None = None) -> str:
+        self._require_bucket(bucket)
+        _key_parts(bucket, key)
+        upload_id = secrets.token_urlsafe(32)
+        directory = self._uploads / upload_id
+        directory.mkdir()
+        _write_json_atomic(directory / "upload.json",
+                           {"bucket": bucket, "key": key, "content_type": content_type,
+                            "metadata": dict(metadata or {}), "initiated": _now().isoformat()}, self._tmp)
+        return upload_id
+
+    def upload_part(self, bucket: str, key: str, upload_id: str, part_number: int,
+                    data: bytes | BinaryIO) -> str:
+        directory, _ = self._upload_dir(bucket, key, upload_id)
+        if not 1 <= part_number <= MAX_PART_NUMBER:
+            raise InvalidArgument(f"Part number must be an integer between 1 and {MAX_PART_NUMBER}.",
+                                  bucket=bucket, key=key)
+        tmp, size, md5 = self._spool(data, "part-")
+        etag = _quote(md5)
+        try:
+            # The part's md5 rides in its file name so a part and its etag are replaced together.
+            for old in directory.glob(f"part-{part_number:05d}-*"):
+                _unlink_quietly(old)
+            os.replace(tmp, directory / f"part-{part_number:05d}-{md5}")
+        except FileNotFoundError:
+            _unlink_quietly(tmp)
+            raise NoSuchUpload(f"The multipart upload {upload_id!r} was aborted or completed.",
+                               bucket=bucket, key=key) from None
+        return etag
+
+    def _parts(self, directory: Path) -> dict[int, tuple[Path, str, os.stat_result]]:
+        parts: dict[int, tuple[Path, str, os.stat_result]] = {}
+        for entry in os.scandir(directory):
+            m = re.fullmatch(r"part-(\d{5})-([0-9a-f]{32})", entry.name)
+            if m:
+                try:
+                    parts[int(m.group(1))] = (Path(entry.path), m.group(2), entry.stat())
+                except FileNotFoundError:
+                    continue
+        return parts
+
+    def list_parts(self, bucket: str, key: str, upload_id: str) -> list[PartInfo]:
+        directory, _ = self._upload_dir(bucket, key, upload_id)
+        return [PartInfo(part_number=n, size=st.st_size, etag=_quote(md5), last_modified=_from_timestamp(st.st_mtime))
+                for n, (_, md5, st) in sorted(self._parts(directory).items())]
+
+    def complete_multipart_upload(self, bucket: str, key: str, upload_id: str,
+                                  parts: list[tuple[int, str]]) -> ObjectInfo:
+        directory, upload = self._upload_dir(bucket, key, upload_id)
+        if not parts:
+            raise InvalidArgument("A multipart upload must be completed with at least one part.",
+                                  bucket=bucket, key=key)
+        stored = self._parts(directory)
+        numbers = [n for n, _ in parts]
+        if numbers != sorted(numbers) or len(set(numbers)) != len(numbers):
+            raise InvalidPartOrder("The list of parts was not in ascending order by part number.",
+                                   bucket=bucket, key=key)
+        chosen: list[tuple[Path, str, int]] = []
+        for n, etag in parts:
+            if n not in stored or stored[n][1] != _normalize_etag(etag):
+                raise InvalidPart(
+                    f"Part {n} was not uploaded, or its ETag {etag} does not match the uploaded part.",
+                    bucket=bucket, key=key)
+            path, md5, st = stored[n]
+            chosen.append((path, md5, st.st_size))
+        for i, (_, _, size) in enumerate(chosen[:-1]):
+            if size < MIN_PART_SIZE:
+                raise EntityTooSmall(
+                    f"Part {numbers[i]} is {size} bytes; every part but the last must be at least "
+                    f"{MIN_PART_SIZE} bytes.", bucket=bucket, key=key)
+        data_path, meta_path = self._paths(bucket, key)
+        fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix="mpu-")
+        tmp = Path(tmp_name)
+        total = 0
+        try:
+            os.fchmod(fd, _FILE_MODE)
+            with os.fdopen(fd, "wb") as out:
+                for path, _, _ in chosen:
+                    with open(path, "rb") as src:
+                        shutil.copyfileobj(src, out, _COPY_CHUNK)
+                        total += src.tell()
+        except FileNotFoundError:
+            _unlink_quietly(tmp)
+            raise NoSuchUpload(f"The multipart upload {upload_id!r} was aborted or completed meanwhile.",
+                               bucket=bucket, key=key) from None
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
+        combined = hashlib.md5(b"".join(bytes.fromhex(md5) for _, md5, _ in chosen)).hexdigest()
+        info = self._commit(bucket, key, tmp, total, _quote(f"{combined}-{len(chosen)}"),
+                            upload.get("content_type"), upload.get("metadata"), data_path, meta_path)
+        shutil.rmtree(directory, ignore_errors=True)
+        return info
+
+    def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None:
+        directory, _ = self._upload_dir(bucket, key, upload_id)
+        shutil.rmtree(directory, ignore_errors=True)
+
+    def list_multipart_uploads(self, bucket: str, prefix: str = "") -> list[UploadInfo]:
+        self._require_bucket(bucket)
+        out = []
+        for entry in os.scandir(self._uploads):
+            info = _read_json(Path(entry.path) / "upload.json")
+            if not info or info.get("bucket") != bucket or not str(info.get("key", "")).startswith(prefix):
+                continue
+            try:
+                initiated = datetime.fromisoformat(info["initiated"])
+            except (KeyError, TypeError, ValueError):
+                initiated = _now()
+            out.append(UploadInfo(bucket=bucket, key=info["key"], upload_id=entry.name, initiated=initiated))
+        out.sort(key=lambda u: (u.key, u.initiated))
+        return out

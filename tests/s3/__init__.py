@@ -1,0 +1,1 @@
+"""Tests of the object store and the S3 REST endpoint."""

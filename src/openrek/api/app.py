@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from openrek.api.rekognition.handler import handle_rekognition
+from openrek.api.s3.handler import handle_s3
 from openrek.api.sigv4 import credential_scope
 from openrek.service.context import RequestContext
 from openrek.store.objects import ObjectStore
@@ -29,11 +30,6 @@ def create_app(
     on_startup: Callable[[], None] | None = None,
     on_shutdown: Callable[[], None] | None = None,
 ) -> Starlette:
-    try:
-        from openrek.api.s3.handler import handle_s3
-    except ImportError:  # pragma: no cover - transitional while the S3 endpoint lands
-        async def handle_s3(request: Request, objects: ObjectStore, request_id: str) -> Response:
-            return Response(b"", status_code=501)
 
     async def dispatch(request: Request) -> Response:
         request_id = str(uuid.uuid4())

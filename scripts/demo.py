@@ -71,11 +71,15 @@ def main() -> int:
         print(f"3. created project version {version}")
         status = "TRAINING_IN_PROGRESS"
         desc: dict = {}
+        last_print = 0.0
         while status == "TRAINING_IN_PROGRESS":
-            time.sleep(2)
+            time.sleep(1)
             desc = rek.describe_project_versions(ProjectArn=project)["ProjectVersionDescriptions"][0]
             status = desc["Status"]
-            print(f"   {time.monotonic() - started:6.1f} s  {status}", flush=True)
+            elapsed = time.monotonic() - started
+            if elapsed - last_print >= 10 or status != "TRAINING_IN_PROGRESS":
+                print(f"   {elapsed:6.1f} s  {status}", flush=True)
+                last_print = elapsed
         print(f"4. {status}: {desc.get('StatusMessage')}")
         if status != "TRAINING_COMPLETED":
             print("   Training did not complete; the message above says why.")

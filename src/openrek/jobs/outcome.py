@@ -17,7 +17,7 @@ def _s3object(ref: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"S3Object": out}
 
 
-def apply_outcome(metadata: MetadataStore, version_arn: str, outcome: dict[str, Any]) -> None:
+def apply_outcome(metadata: MetadataStore, job_id: int, version_arn: str, outcome: dict[str, Any]) -> None:
     details: dict[str, Any] = {
         "TrainingEndTimestamp": time.time(),
         "BillableTrainingTimeInSeconds": int(outcome.get("billable_training_seconds") or 0),
@@ -38,5 +38,4 @@ def apply_outcome(metadata: MetadataStore, version_arn: str, outcome: dict[str, 
             "task": outcome.get("task"),
             "label_thresholds": outcome.get("label_thresholds") or {},
         }
-    metadata.update_version(version_arn, status=outcome["status"], status_message=outcome["status_message"],
-                            details=details)
+    metadata.complete_job(job_id, version_arn, outcome["status"], outcome["status_message"], details)

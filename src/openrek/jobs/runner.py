@@ -104,8 +104,7 @@ class LocalJobRunner:
                            "status_message": f"The training worker stopped unexpectedly: {type(exc).__name__}: {exc}"}
             else:
                 outcome = future.result()
-            apply_outcome(self.metadata, version_arn, outcome)
-            self.metadata.finish_job(job_id, outcome["status"])
+            apply_outcome(self.metadata, job_id, version_arn, outcome)
         except Exception:
             log.exception("could not record the outcome of job %s", job_id)
         finally:

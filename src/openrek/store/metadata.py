@@ -161,20 +161,33 @@ class MetadataStore:
 
     # -- jobs -----------------------------------------------------------------------------
     def claim_next_job(self) -> JobRow | None:
-        """Marks the oldest queued job RUNNING and returns it (None when the queue is empty)."""
+        """Marks the oldest queued job RUNNING and returns it (None when the queue is empty); one statement."""
+        oldest = select(JobRow.id).where(JobRow.state == "QUEUED").order_by(JobRow.id).limit(1).scalar_subquery()
         with self._session() as s:
-            job = s.scalar(select(JobRow).where(JobRow.state == "QUEUED").order_by(JobRow.id).limit(1))
-            if job is None:
-                return None
-            claimed = s.execute(
+            row = s.execute(
                 update(JobRow)
-                .where(JobRow.id == job.id, JobRow.state == "QUEUED")
+                .where(JobRow.id == oldest, JobRow.state == "QUEUED")
                 .values(state="RUNNING", attempts=JobRow.attempts + 1, updated=time.time())
-            )
-            if not claimed.rowcount:
+                .returning(JobRow.id, JobRow.version_arn, JobRow.payload, JobRow.attempts)
+            ).first()
+            if row is None:
                 return None
-            s.refresh(job)
-            return job
+            return JobRow(id=row.id, version_arn=row.version_arn, payload=row.payload, attempts=row.attempts,
+                          state="RUNNING", kind="train")
+
+    def complete_job(self, job_id: int, version_arn: str, status: str, status_message: str,
+                     details: dict[str, Any]) -> None:
+        """Records a finished job's outcome on its version and closes the job, in one transaction."""
+        with self._session() as s:
+            row = s.get(VersionRow, version_arn)
+            if row is not None:
+                row.status = status
+                row.status_message = status_message
+                merged = dict(row.details or {})
+                merged.update(details)
+                row.details = merged
+            s.execute(update(JobRow).where(JobRow.id == job_id).values(state="DONE", updated=time.time(),
+                                                                         message=status))
 
     def finish_job(self, job_id: int, message: str | None = None) -> None:
         with self._session() as s:

@@ -43,6 +43,8 @@ class TrainingRequest:
     feature_config: dict[str, Any] | None = None
     time_budget_s: float = 600.0
     seed: int = 0
+    # Optional training knobs (see openrek.training.pipeline.PipelineOptions): image sizes, backbones, budgets.
+    options: dict[str, Any] | None = None
 
 
 @dataclass

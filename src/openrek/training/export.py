@@ -1,0 +1,133 @@
+"""ONNX export of trained models and the `model.json` that describes how to feed them.
+
+Both exports use the legacy TorchScript-based exporter (`dynamo=False`, opset 17), the one that handles
+torchvision's FCOS post-processing. Image-level models take normalised NCHW `images` and return
+`scores` (N, L); the detector takes one [0,1] RGB image (1, 3, S, S) and returns `boxes` (x1,y1,x2,y2 as
+ratios of the image), `scores` and `labels`.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torchvision.models.detection import FCOS
+
+from openrek.training.backbones import IMAGENET_MEAN, IMAGENET_STD
+
+OPSET = 17
+MODEL_FORMAT = "openrek-onnx/1"
+
+
+class DetectorForExport(nn.Module):
+    """One image in [0,1] → (boxes as ratios, scores, labels), through FCOS's own transform and NMS."""
+
+    def __init__(self, model: FCOS, image_size: int) -> None:
+        super().__init__()
+        self.model = model
+        self.image_size = image_size
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        det = self.model([images[0]])[0]
+        return det["boxes"] / float(self.image_size), det["scores"], det["labels"]
+
+
+def _export(module: nn.Module, example: torch.Tensor, outputs: list[str], dynamic: dict[str, Any]) -> bytes:
+    buf = io.BytesIO()
+    module.eval()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            module,
+            (example,),
+            buf,
+            input_names=["images"],
+            output_names=outputs,
+            dynamic_axes=dynamic,
+            opset_version=OPSET,
+            dynamo=False,
+        )
+    return buf.getvalue()
+
+
+def export_image_level(module: nn.Module, image_size: int) -> bytes:
+    """ONNX bytes of an image-level model: `images` (N,3,S,S) normalised → `scores` (N, L)."""
+    example = torch.zeros(1, 3, image_size, image_size)
+    return _export(module.cpu(), example, ["scores"], {"images": {0: "batch"}, "scores": {0: "batch"}})
+
+
+def export_detector(model: FCOS, image_size: int) -> bytes:
+    """ONNX bytes of a detector: `images` (1,3,S,S) in [0,1] → `boxes` (K,4) ratios, `scores`, `labels`."""
+    wrapper = DetectorForExport(model.cpu().eval(), image_size)
+    example = torch.rand(1, 3, image_size, image_size)
+    return _export(
+        wrapper,
+        example,
+        ["boxes", "scores", "labels"],
+        {"boxes": {0: "detections"}, "scores": {0: "detections"}, "labels": {0: "detections"}},
+    )
+
+
+def model_description(
+    *,
+    task: str,
+    labels: list[str],
+    thresholds: dict[str, float],
+    image_size: int,
+    normalized_input: bool,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The `model.json` beside `model.onnx`: task, labels, per-label thresholds (0–1), input contract."""
+    mean = list(IMAGENET_MEAN) if normalized_input else [0.0, 0.0, 0.0]
+    std = list(IMAGENET_STD) if normalized_input else [1.0, 1.0, 1.0]
+    desc: dict[str, Any] = {
+        "format": MODEL_FORMAT,
+        "task": task,
+        "labels": labels,
+        "thresholds": thresholds,
+        "onnx": "model.onnx",
+        "input": {
+            "name": "images",
+            "layout": "NCHW",
+            "color": "RGB",
+            "size": [image_size, image_size],
+            "resize": "squash-bilinear",
+            "scale": 1.0 / 255.0,
+            "mean": mean,
+            "std": std,
+            "batch": "dynamic" if task != "detection" else 1,
+        },
+        "outputs": ["boxes", "scores", "labels"] if task == "detection" else ["scores"],
+    }
+    if extra:
+        desc.update(extra)
+    return desc
+
+
+def onnx_session(onnx_bytes: bytes, threads: int | None = None) -> Any:
+    """An onnxruntime CPU session whose worker threads sleep (no spinning) between requests."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads or 0
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    opts.log_severity_level = 3
+    return ort.InferenceSession(onnx_bytes, sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+def max_difference(module: nn.Module, onnx_bytes: bytes, example: torch.Tensor) -> float:
+    """Largest absolute difference between torch and onnxruntime on the first output."""
+    with torch.no_grad():
+        ref = module.eval()(example)
+    ref0 = ref[0] if isinstance(ref, tuple) else ref
+    got = onnx_session(onnx_bytes).run(None, {"images": example.numpy()})[0]
+    if got.shape != tuple(ref0.shape):
+        return float("inf")
+    return float(np.abs(got - ref0.numpy()).max()) if got.size else 0.0

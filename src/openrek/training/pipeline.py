@@ -1,0 +1,344 @@
+"""One training job end to end: manifests → data → model → evaluation → output files → ONNX artifact.
+
+`run_training(request, objects, progress)` is what the job runner calls in a worker process. User-data
+problems (terminal manifest errors) end as TRAINING_FAILED with AWS's code; it never raises for them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from openrek.manifests import ManifestContentError, PreparedData, load_rgb_image, prepare_datasets
+from openrek.manifests.output_files import (
+    EVALUATION_SUMMARY,
+    JSON_CONTENT_TYPE,
+    TESTING_GROUND_TRUTH,
+    join_prefix,
+    output_key,
+)
+from openrek.manifests.types import Box, ManifestRecord, TerminalManifestError
+from openrek.store.objects import ObjectStore
+from openrek.training.classifier import ClassifierConfig, ImageLevelTrainer
+from openrek.training.data import Budget, Example
+from openrek.training.detector import DetectorConfig, DetectorTrainer, gt_ratios
+from openrek.training.device import configure_threads
+from openrek.training.evaluation_files import (
+    detection_snapshot_line,
+    evaluation_summary,
+    image_level_snapshot_line,
+    jsonl_bytes,
+)
+from openrek.training.export import export_detector, export_image_level, max_difference, model_description
+from openrek.training.inference import Predictor
+from openrek.training.metrics import (
+    ImageDetections,
+    LabelMetrics,
+    aggregate,
+    confusion_matrix,
+    detection_metrics,
+    image_level_metrics,
+)
+from openrek.training.request import S3Ref, TrainingOutcome, TrainingRequest
+
+log = logging.getLogger("openrek.training")
+
+CLASSIFICATION = "classification"
+MULTI_LABEL = "multi_label"
+DETECTION = "detection"
+
+
+@dataclass
+class PipelineOptions:
+    """Tuning knobs, from `TrainingRequest.options` (unknown keys are ignored)."""
+
+    image_size: int = 224
+    backbones: tuple[str, ...] = ("mobilenet_v2", "mobilenet_v2_deepsort")
+    detector_backbone: str = "mobilenet_v2"
+    detector_image_size: int = 320
+    detector_max_seconds: float = 240.0
+    detector_eval_every_s: float = 40.0
+    detector_batch_size: int = 8
+    reserve_s: float = 30.0  # of the job's budget, kept for evaluation, files and export
+    device: str | None = None
+    threads: int | None = None
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any] | None) -> PipelineOptions:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in (raw or {}).items() if k in known}
+        if "backbones" in values:
+            values["backbones"] = tuple(values["backbones"])
+        return cls(**values)
+
+
+@dataclass
+class _Evaluation:
+    label_metrics: list[LabelMetrics]
+    aggregated: dict[str, float]
+    thresholds: dict[str, float]
+    snapshot: list[dict[str, Any]]
+    confusion: list[dict[str, Any]] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def task_of(prepared: PreparedData) -> str:
+    """detection for object localisation; multi-label when any image has ≠ 1 label (or moderation)."""
+    if prepared.use_case == "OBJECT_LOCALIZATION":
+        return DETECTION
+    if prepared.content_moderation:
+        return MULTI_LABEL
+    if any(len(r.labels) != 1 for r in prepared.train + prepared.test):
+        return MULTI_LABEL
+    return CLASSIFICATION
+
+
+def _failed(message: str, prepared: PreparedData | None, started: float) -> TrainingOutcome:
+    outcome = TrainingOutcome(status="TRAINING_FAILED", status_message=message)
+    outcome.billable_training_seconds = int(round(time.monotonic() - started))
+    if prepared is not None:
+        outcome.training_data_result = prepared.training_data_result()
+        outcome.testing_data_result = prepared.testing_data_result()
+        ms = prepared.outputs.manifest_summary if prepared.outputs else None
+        if ms is not None:
+            outcome.manifest_summary = S3Ref(ms.bucket, ms.name, ms.version)
+    return outcome
+
+
+def _examples(
+    objects: ObjectStore, records: list[ManifestRecord], progress: Callable[[str], None], max_side: int = 1024
+) -> list[Example]:
+    out: list[Example] = []
+    for r in records:
+        try:
+            img = load_rgb_image(objects, r)
+        except Exception as exc:  # validated earlier; a vanished object is skipped, not fatal
+            progress(f"skipping {r.source_ref}: {exc}")
+            continue
+        out.append(_shrunk(Example(img, list(r.labels), list(r.boxes), r), max_side))
+    return out
+
+
+def _shrunk(ex: Example, max_side: int) -> Example:
+    """Keep big images at most `max_side` pixels a side in memory (boxes scaled alike); models see far less."""
+    w, h = ex.image.size
+    scale = max_side / max(w, h)
+    if scale >= 1.0:
+        return ex
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    sx, sy = size[0] / w, size[1] / h
+    boxes = [Box(b.label, b.left * sx, b.top * sy, b.width * sx, b.height * sy) for b in ex.boxes]
+    return Example(ex.image.resize(size, Image.BILINEAR), ex.labels, boxes, ex.record)
+
+
+def run_training(
+    request: TrainingRequest, objects: ObjectStore, progress: Callable[[str], None] | None = None
+) -> TrainingOutcome:
+    """Train, evaluate, write the evaluation files and the ONNX artifact; return the outcome."""
+    started = time.monotonic()
+    say = progress or (lambda m: log.info("%s", m))
+    options = PipelineOptions.from_dict(getattr(request, "options", None))
+    configure_threads(options.threads)
+    torch.manual_seed(request.seed)
+    np.random.seed(request.seed % (2**32))
+    budget = Budget(request.time_budget_s)
+    say("validating manifests")
+    prepared: PreparedData | None = None
+    try:
+        prepared = prepare_datasets(
+            objects,
+            training_refs=request.training_manifests,
+            testing_refs=request.testing_manifests,
+            autocreate=request.testing_autocreate,
+            output_bucket=request.output_bucket,
+            output_prefix=request.output_prefix,
+            project_name=request.project_name,
+            version_name=request.version_name,
+            seed=request.seed,
+            feature=request.feature,
+        )
+    except ManifestContentError as exc:
+        return _failed(f"{exc.code}: {exc.message}", exc.prepared, started)
+    except TerminalManifestError as exc:
+        return _failed(f"{exc.code}: {exc.message}", None, started)
+
+    task = task_of(prepared)
+    labels = list(prepared.labels)
+    say(f"loading images: {len(prepared.train)} training, {len(prepared.test)} testing ({task})")
+    keep = 2 * max(options.image_size, options.detector_image_size)
+    train = _examples(objects, prepared.train, say, keep)
+    test = _examples(objects, prepared.test, say, keep)
+    if not train or not test:
+        return _failed(
+            "ERROR_FAILED_IMAGES_S3_COPY: the training or testing images could not be read from the object store.",
+            prepared,
+            started,
+        )
+    fit_budget = Budget(max(5.0, budget.remaining() - options.reserve_s))
+    train_started = time.monotonic()
+    if task == DETECTION:
+        cfg = DetectorConfig(
+            backbone=options.detector_backbone,
+            image_size=options.detector_image_size,
+            max_seconds=options.detector_max_seconds,
+            eval_every_s=options.detector_eval_every_s,
+            batch_size=options.detector_batch_size,
+            seed=request.seed,
+            device=options.device,
+        )
+        det = DetectorTrainer(labels, cfg, say).fit(train, test, fit_budget)
+        say("exporting to ONNX")
+        onnx_bytes = export_detector(det.module, det.image_size)
+        image_size, normalized, info = det.image_size, False, dict(det.info)
+    else:
+        ccfg = ClassifierConfig(
+            backbones=options.backbones,
+            image_size=options.image_size,
+            seed=request.seed,
+            device=options.device,
+        )
+        model = ImageLevelTrainer(labels, task == MULTI_LABEL, ccfg, say).fit(train, test, fit_budget)
+        say("exporting to ONNX")
+        onnx_bytes = export_image_level(model.module, model.image_size)
+        image_size, normalized, info = model.image_size, True, dict(model.info)
+        example = torch.randn(2, 3, image_size, image_size)
+        info["onnx_max_abs_diff"] = max_difference(model.module, onnx_bytes, example)
+    train_seconds = time.monotonic() - train_started
+
+    # Evaluate what will be served: the exported model through onnxruntime.
+    say("evaluating on the test set")
+    desc = model_description(
+        task=task, labels=labels, thresholds={}, image_size=image_size, normalized_input=normalized
+    )
+    predictor = Predictor.from_bytes(desc, onnx_bytes)
+    evaluation = _evaluate(task, predictor, test, labels)
+    info["train_seconds"] = round(train_seconds, 1)
+
+    summary = evaluation_summary(
+        version_arn=request.version_arn,
+        labels=labels,
+        label_metrics=evaluation.label_metrics,
+        aggregated=evaluation.aggregated,
+        n_train=len(train),
+        n_test=len(test),
+        confusion=evaluation.confusion,
+        details={"Task": task, **{k: v for k, v in info.items() if k != "history"}, **evaluation.extra},
+    )
+    summary_key = output_key(
+        request.output_prefix, EVALUATION_SUMMARY, request.project_name, request.version_name
+    )
+    snapshot_key = output_key(
+        request.output_prefix, TESTING_GROUND_TRUTH, request.project_name, request.version_name
+    )
+    try:
+        objects.put_object(
+            request.output_bucket,
+            summary_key,
+            json.dumps(summary, indent=2).encode("utf-8"),
+            content_type=JSON_CONTENT_TYPE,
+        )
+        objects.put_object(
+            request.output_bucket,
+            snapshot_key,
+            jsonl_bytes(evaluation.snapshot),
+            content_type=JSON_CONTENT_TYPE,
+        )
+    except Exception as exc:
+        return _failed(
+            f"ERROR_CANNOT_WRITE_OUTPUT_S3_BUCKET: could not write the evaluation files to "
+            f"s3://{request.output_bucket}/{summary_key} ({exc}).",
+            prepared,
+            started,
+        )
+
+    desc = model_description(
+        task=task,
+        labels=labels,
+        thresholds=evaluation.thresholds,
+        image_size=image_size,
+        normalized_input=normalized,
+        extra={
+            "project_version_arn": request.version_arn,
+            "f1_score": evaluation.aggregated["F1Score"],
+            "training": {k: v for k, v in info.items() if k != "history"},
+        },
+    )
+    onnx_key = join_prefix(request.artifact_prefix, "model.onnx")
+    json_key = join_prefix(request.artifact_prefix, "model.json")
+    objects.put_object(request.artifact_bucket, onnx_key, onnx_bytes, content_type="application/octet-stream")
+    objects.put_object(
+        request.artifact_bucket,
+        json_key,
+        json.dumps(desc, indent=2).encode("utf-8"),
+        content_type=JSON_CONTENT_TYPE,
+    )
+
+    ms = prepared.outputs.manifest_summary if prepared.outputs else None
+    outcome = TrainingOutcome(
+        status="TRAINING_COMPLETED",
+        status_message="The model is ready to run.",
+        f1_score=float(evaluation.aggregated["F1Score"]),
+        evaluation_summary=S3Ref(request.output_bucket, summary_key),
+        manifest_summary=S3Ref(ms.bucket, ms.name, ms.version) if ms else None,
+        training_data_result=prepared.training_data_result(),
+        testing_data_result=prepared.testing_data_result(),
+        billable_training_seconds=int(round(time.monotonic() - started)),
+        artifact=S3Ref(request.artifact_bucket, json_key),
+        task=task,
+        label_thresholds=dict(evaluation.thresholds),
+    )
+    say(f"done: F1 {outcome.f1_score:.3f} in {time.monotonic() - started:.0f} s")
+    return outcome
+
+
+def _evaluate(task: str, predictor: Predictor, test: list[Example], labels: list[str]) -> _Evaluation:
+    if task == DETECTION:
+        preds = []
+        ims = []
+        for ex in test:
+            boxes, scores, classes = predictor.raw_outputs(ex.image)
+            preds.append((boxes, scores, classes.astype(np.int64)))
+            gb, gl = gt_ratios(ex, labels)
+            ims.append(ImageDetections(boxes, scores, classes, gb, gl))
+        lm = detection_metrics(ims, labels)
+        thresholds = {m.label: m.threshold for m in lm}
+        snapshot = []
+        for ex, (pb, ps, pl), im in zip(test, preds, ims, strict=True):
+            assert ex.record is not None
+            snapshot.append(
+                detection_snapshot_line(
+                    ex.record, pb, ps, pl, labels, thresholds, im.gt_boxes, im.gt_labels, ex.image.size
+                )
+            )
+        return _Evaluation(lm, aggregate(lm), thresholds, snapshot)
+    multi = task == MULTI_LABEL
+    scores = np.stack([predictor.raw_outputs(ex.image)[0][0] for ex in test])
+    index = {n: i for i, n in enumerate(labels)}
+    truth = np.zeros((len(test), len(labels)), dtype=bool)
+    for i, ex in enumerate(test):
+        for name in ex.labels:
+            if name in index:
+                truth[i, index[name]] = True
+    lm = image_level_metrics(scores, truth, labels)
+    thresholds = {m.label: m.threshold for m in lm}
+    confusion = None
+    if not multi:
+        pairs = [
+            (index[ex.labels[0]], int(np.argmax(s)))
+            for ex, s in zip(test, scores, strict=True)
+            if ex.labels and ex.labels[0] in index
+        ]
+        confusion = confusion_matrix([p[0] for p in pairs], [p[1] for p in pairs], labels)
+    snapshot = []
+    for ex, s in zip(test, scores, strict=True):
+        assert ex.record is not None
+        snapshot.append(image_level_snapshot_line(ex.record, s, labels, thresholds, multi))
+    return _Evaluation(lm, aggregate(lm), thresholds, snapshot, confusion)

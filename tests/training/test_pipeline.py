@@ -1,0 +1,208 @@
+"""`run_training` end to end over a DirectoryObjectStore with generated manifests, then `Predictor`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from openrek.store.objects import DirectoryObjectStore
+from openrek.training.inference import InvalidImageFormat, Predictor
+from openrek.training.pipeline import run_training
+from openrek.training.request import S3Ref, TrainingRequest
+
+from .shapes import classification_examples, detection_examples, jpeg_bytes, png_bytes, write_manifest
+
+ARN = "arn:aws:rekognition:us-east-1:000000000000:project/{p}/version/v1/1700000000000"
+
+
+def _store(tmp: Path) -> DirectoryObjectStore:
+    objects = DirectoryObjectStore(tmp / "s3")
+    for b in ("data", "out", "models"):
+        objects.create_bucket(b)
+    return objects
+
+
+def _request(project: str, train: str, test: str | None, options: dict) -> TrainingRequest:  # type: ignore[type-arg]
+    return TrainingRequest(
+        project_name=project,
+        version_name="v1",
+        version_arn=ARN.format(p=project),
+        feature="CUSTOM_LABELS",
+        training_manifests=[S3Ref("data", train)],
+        testing_manifests=[S3Ref("data", test)] if test else [],
+        testing_autocreate=test is None,
+        output_bucket="out",
+        output_prefix="results",
+        artifact_bucket="models",
+        artifact_prefix=f"{project}/v1/",
+        time_budget_s=120,
+        seed=0,
+        options=options,
+    )
+
+
+@pytest.fixture(scope="module")
+def classification(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    objects = _store(tmp_path_factory.mktemp("cls"))
+    train = classification_examples(12, seed=21)
+    test = classification_examples(4, seed=22)
+    write_manifest(objects, "data", "train.manifest", train, "train")
+    write_manifest(objects, "data", "test.manifest", test, "test")
+    messages: list[str] = []
+    req = _request("shapes", "train.manifest", "test.manifest", {"image_size": 64})
+    outcome = run_training(req, objects, progress=messages.append)
+    return objects, outcome, test, messages
+
+
+def test_classification_end_to_end(classification) -> None:  # type: ignore[no-untyped-def]
+    objects, outcome, test, messages = classification
+    assert outcome.status == "TRAINING_COMPLETED", outcome.status_message
+    assert outcome.task == "classification"
+    assert outcome.f1_score is not None and outcome.f1_score >= 0.8
+    assert set(outcome.label_thresholds) == {"blue", "green", "red"}
+    assert all(0 <= t <= 1 for t in outcome.label_thresholds.values())
+    assert outcome.evaluation_summary == S3Ref("out", "results/EvaluationResultSummary-shapes-v1.json")
+    assert outcome.artifact == S3Ref("models", "shapes/v1/model.json")
+    assert outcome.testing_data_result["Output"]["Assets"][0]["GroundTruthManifest"]["S3Object"]["Name"] == (
+        "results/TestingGroundTruth-shapes-v1.json"
+    )
+    assert outcome.billable_training_seconds >= 1 and messages
+
+    summary = json.loads(objects.get_bytes("out", "results/EvaluationResultSummary-shapes-v1.json"))
+    assert summary["Version"] == 1
+    details = summary["EvaluationDetails"]
+    assert details["NumberOfTrainingImages"] == 36 and details["NumberOfTestingImages"] == 12
+    assert details["Labels"] == ["blue", "green", "red"]
+    metrics = summary["AggregatedEvaluationResults"]["Metrics"]
+    assert metrics["F1Score"] == pytest.approx(outcome.f1_score)
+    assert len(metrics["ConfusionMatrix"]) == 9
+    per_label = summary["LabelEvaluationResults"]
+    assert [r["Metrics"]["F1Score"] for r in per_label] == sorted(
+        (r["Metrics"]["F1Score"] for r in per_label), reverse=True
+    )
+    assert {r["NumberOfTestingImages"] for r in per_label} == {4}
+
+    lines = [
+        json.loads(t)
+        for t in objects.get_bytes("out", "results/TestingGroundTruth-shapes-v1.json").splitlines()
+    ]
+    assert len(lines) == 12
+    first = lines[0]
+    assert first["source-ref"].startswith("s3://data/test/")
+    assert first["rekognition-custom-labels-evaluation-metadata"]["human-annotated"] == "no"
+    d = first["rekognition-custom-labels-evaluation-details"]
+    assert d["version"] == 1 and d["ground-truth-labelling-jobs"] == ["shape"]
+    assert (
+        sum(d[k] for k in ("is-true-positive", "is-true-negative", "is-false-positive", "is-false-negative"))
+        == 1
+    )
+
+
+def test_predictor_classification(classification) -> None:  # type: ignore[no-untyped-def]
+    objects, outcome, test, _ = classification
+    predictor = Predictor.load(objects, outcome.artifact)
+    ex = test[0]
+    found = predictor.predict(jpeg_bytes(ex.image), None, None)
+    assert found and found[0]["Name"] == ex.labels[0]
+    assert set(found[0]) == {"Name", "Confidence"} and 0 <= found[0]["Confidence"] <= 100
+    everything = predictor.predict(png_bytes(ex.image), 0, None)
+    assert len(everything) == 3
+    assert [e["Confidence"] for e in everything] == sorted(
+        (e["Confidence"] for e in everything), reverse=True
+    )
+    assert len(predictor.predict(png_bytes(ex.image), 0, 2)) == 2
+    assert predictor.predict(png_bytes(ex.image), 100.0, None) == [] or everything[0]["Confidence"] == 100.0
+    # The artifact can be named by its .onnx or by the prefix too.
+    assert Predictor.load(objects, S3Ref("models", "shapes/v1/")).spec.labels == ["blue", "green", "red"]
+    spec = json.loads(objects.get_bytes("models", "shapes/v1/model.json"))
+    assert spec["task"] == "classification" and spec["input"]["size"] == [64, 64]
+    assert spec["thresholds"] == pytest.approx(outcome.label_thresholds)
+
+
+def test_predictor_rejects_invalid_images(classification) -> None:  # type: ignore[no-untyped-def]
+    objects, outcome, _, _ = classification
+    predictor = Predictor.load(objects, outcome.artifact)
+    with pytest.raises(InvalidImageFormat):
+        predictor.predict(b"not an image at all", None, None)
+    import io
+
+    buf = io.BytesIO()
+    Image.new("RGB", (80, 80)).save(buf, "GIF")
+    with pytest.raises(InvalidImageFormat, match="GIF"):
+        predictor.predict(buf.getvalue(), None, None)
+    # Palette PNG with transparency and greyscale JPEG decode fine.
+    pal = Image.new("P", (80, 80))
+    buf = io.BytesIO()
+    pal.save(buf, "PNG", transparency=0)
+    assert isinstance(predictor.predict(buf.getvalue(), 0, 1), list)
+    assert isinstance(predictor.predict(jpeg_bytes(Image.new("L", (70, 90), 128)), 0, 1), list)
+
+
+def test_terminal_manifest_error_becomes_training_failed(tmp_path: Path) -> None:
+    objects = _store(tmp_path)
+    objects.put_object("data", "empty.manifest", b"")
+    outcome = run_training(_request("empty", "empty.manifest", None, {}), objects)
+    assert outcome.status == "TRAINING_FAILED"
+    assert outcome.status_message.startswith("ERROR_EMPTY_MANIFEST")
+    assert outcome.artifact is None
+
+
+def test_too_few_labels_writes_summary_and_fails(tmp_path: Path) -> None:
+    objects = _store(tmp_path)
+    write_manifest(objects, "data", "one.manifest", classification_examples(6, 1, labels=("red",)), "one")
+    outcome = run_training(_request("one", "one.manifest", None, {}), objects)
+    assert outcome.status == "TRAINING_FAILED"
+    assert "ERROR_MANIFEST_TOO_FEW_LABELS" in outcome.status_message
+    assert outcome.manifest_summary is not None
+
+
+def test_detection_end_to_end(tmp_path: Path) -> None:
+    objects = _store(tmp_path)
+    train = detection_examples(40, seed=31)
+    test = detection_examples(12, seed=32)
+    write_manifest(objects, "data", "train.manifest", train, "train", detection=True)
+    write_manifest(objects, "data", "test.manifest", test, "test", detection=True)
+    opts = {"detector_image_size": 128, "detector_max_seconds": 25, "detector_eval_every_s": 10}
+    outcome = run_training(_request("boxes", "train.manifest", "test.manifest", opts), objects)
+    assert outcome.status == "TRAINING_COMPLETED", outcome.status_message
+    assert outcome.task == "detection" and outcome.f1_score is not None and outcome.f1_score >= 0.5
+
+    summary = json.loads(objects.get_bytes("out", "results/EvaluationResultSummary-boxes-v1.json"))
+    metrics = summary["AggregatedEvaluationResults"]["Metrics"]
+    assert "AveragePrecision" in metrics and "AverageRecall" in metrics and "ConfusionMatrix" not in metrics
+    assert 0 <= summary["OpenRekDetails"]["MeanAveragePrecisionIoU50To95"] <= metrics["AveragePrecision"]
+    lines = [
+        json.loads(t)
+        for t in objects.get_bytes("out", "results/TestingGroundTruth-boxes-v1.json").splitlines()
+    ]
+    ev = lines[0]["rekognition-custom-labels-evaluation"]
+    assert ev["image_size"] == [{"width": 128, "height": 128, "depth": 3}]
+    meta = lines[0]["rekognition-custom-labels-evaluation-metadata"]
+    assert (
+        len(meta["objects"])
+        == len(ev["annotations"])
+        == len(lines[0]["rekognition-custom-labels-evaluation-details"]["objects"])
+    )
+
+    predictor = Predictor.load(objects, outcome.artifact)
+    assert predictor.predict(png_bytes(test[0].image), 0, 5), "MinConfidence 0 returns the candidates"
+    hits = 0
+    for ex in test:
+        found = predictor.predict(png_bytes(ex.image), None, 10)
+        for item in found:
+            assert item["Name"] == "box" and 0 <= item["Confidence"] <= 100
+            bb = item["Geometry"]["BoundingBox"]
+            assert set(bb) == {"Width", "Height", "Left", "Top"}
+            assert all(0.0 <= v <= 1.0 for v in bb.values())
+        if not found:
+            continue
+        best = max(found, key=lambda f: f["Confidence"])["Geometry"]["BoundingBox"]
+        centre = np.array([best["Left"] + best["Width"] / 2, best["Top"] + best["Height"] / 2]) * 128
+        centres = [np.array([b.left + b.width / 2, b.top + b.height / 2]) for b in ex.boxes]
+        hits += int(min(np.linalg.norm(centre - c) for c in centres) < 20)
+    # At the assumed thresholds the most confident box sits on a rectangle in most test images.
+    assert hits >= len(test) // 2, (hits, outcome.f1_score)

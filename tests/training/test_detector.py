@@ -60,3 +60,16 @@ def test_augmentation_keeps_boxes_on_the_objects() -> None:
             patch = a_img[:, y1 + 3 : max(y1 + 4, y2 - 3), x1 + 3 : max(x1 + 4, x2 - 3)].float()
             # The red rectangle stays under its box (photometric jitter changes the shade, not the hue order).
             assert float(patch[0].mean()) > float(patch[1].mean()) + 40
+
+
+def test_step_scheduled_training_is_reproducible() -> None:
+    train = detection_examples(16, seed=14)
+    test = detection_examples(4, seed=15)
+    cfg = DetectorConfig(image_size=96, max_steps=6, eval_every_steps=3, batch_size=4, max_seconds=120)
+    a = DetectorTrainer(["box"], cfg).fit(train, test, Budget(120))
+    b = DetectorTrainer(["box"], cfg).fit(train, test, Budget(120))
+    assert a.info["steps"] == b.info["steps"] == 6
+    for (pa, sa, la), (pb, sb, lb) in zip(a.test_predictions, b.test_predictions, strict=True):
+        np.testing.assert_allclose(sa, sb, atol=1e-5)
+        np.testing.assert_allclose(pa, pb, atol=1e-5)
+        np.testing.assert_array_equal(la, lb)

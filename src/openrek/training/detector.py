@@ -50,6 +50,10 @@ class DetectorConfig:
     warmup_steps: int = 30
     max_seconds: float = 240.0  # training-loop cap inside the job's own budget
     max_epochs: int = 200
+    # Set for a reproducible run: the LR schedule and evaluations follow steps, not the clock (the time
+    # budget still caps it). Unset, the number of steps is whatever fits the time budget.
+    max_steps: int | None = None
+    eval_every_steps: int | None = None
     eval_every_s: float = 40.0  # evaluate on the held-out set about this often
     patience: int = 3  # evaluations without improvement before stopping
     min_train_fraction: float = 0.5  # never stop early before this share of the planned time
@@ -249,7 +253,10 @@ class DetectorTrainer:
             order = rng.permutation(len(squares))
             for k in range(0, len(order), cfg.batch_size):
                 imgs, targets = self._batch(squares, order[k : k + cfg.batch_size], aug, device)
-                frac = (time.monotonic() - start) / max(seconds, 1e-6)
+                if cfg.max_steps:
+                    frac = step / cfg.max_steps
+                else:
+                    frac = (time.monotonic() - start) / max(seconds, 1e-6)
                 lr = self._lr(step, frac)
                 for g in opt.param_groups:
                     g["lr"] = lr
@@ -263,7 +270,13 @@ class DetectorTrainer:
                 step += 1
                 elapsed = time.monotonic() - start
                 done = elapsed >= seconds or (epoch >= cfg.max_epochs and k + cfg.batch_size >= len(order))
-                if test_squares and (time.monotonic() >= next_eval or done):
+                if cfg.max_steps:
+                    done = done or step >= cfg.max_steps
+                    every = cfg.eval_every_steps or max(1, cfg.max_steps // 5)
+                    due = step % every == 0
+                else:
+                    due = time.monotonic() >= next_eval
+                if test_squares and (due or done):
                     preds = predict_squares(model, test_squares, device)
                     f1 = aggregate(evaluate_detections(preds, test, self.labels, iou_grid=False))["F1Score"]
                     history.append((step, round(time.monotonic() - start, 1), round(f1, 4)))
@@ -275,7 +288,8 @@ class DetectorTrainer:
                         best_f1, best_step = f1, step
                         best_state = copy.deepcopy(model.state_dict())
                     next_eval = time.monotonic() + cfg.eval_every_s
-                    if evals_without_gain >= cfg.patience and elapsed >= cfg.min_train_fraction * seconds:
+                    progressed = (step / cfg.max_steps) if cfg.max_steps else elapsed / max(seconds, 1e-6)
+                    if evals_without_gain >= cfg.patience and progressed >= cfg.min_train_fraction:
                         stop_reason = "held-out F1 stopped improving"
                         done = True
                 if done:

@@ -5,6 +5,7 @@ Environment variables override the embedded defaults; nothing here imports heavy
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,11 @@ class Settings:
     # Upper bound on one training job's wall-clock seconds (early stopping usually ends it sooner).
     training_budget_s: float = field(
         default_factory=lambda: float(os.environ.get("OPENREK_TRAINING_BUDGET_S") or 600)
+    )
+    # Training tuning knobs (JSON object; see training/pipeline.py PipelineOptions), e.g. smaller detector
+    # images for quick experiments: OPENREK_TRAINING_OPTIONS='{"detector_image_size": 256}'.
+    training_options: dict = field(
+        default_factory=lambda: json.loads(os.environ.get("OPENREK_TRAINING_OPTIONS") or "{}")
     )
 
     @property

@@ -44,7 +44,8 @@ def build_runtime(settings: Settings) -> Runtime:
     runner = LocalJobRunner(metadata, str(settings.objects_dir), workers=settings.workers)
     models = ModelHost(metadata, objects)
     provider = RekognitionProvider(metadata, objects, wake_worker=runner.wake,
-                                   training_budget_s=settings.training_budget_s, models=models)
+                                   training_budget_s=settings.training_budget_s, models=models,
+                                   training_options=settings.training_options)
 
     def on_startup() -> None:
         runner.start()

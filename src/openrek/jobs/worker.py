@@ -56,12 +56,12 @@ def run_job(payload: dict[str, Any], objects_root: str) -> dict[str, Any]:
     """Runs one training job; returns `dataclasses.asdict(TrainingOutcome)`. Never raises for user data."""
     objects = DirectoryObjectStore(Path(objects_root))
     request = request_from_payload(payload)
-    failed = _manifests_readable(request, objects)
-    if failed is not None:
-        return dataclasses.asdict(failed)
     try:
         from openrek.training.pipeline import run_training
-    except ImportError as exc:
+    except ImportError as exc:  # no torch: still check what can be checked, then say why we stop
+        failed = _manifests_readable(request, objects)
+        if failed is not None:
+            return dataclasses.asdict(failed)
         outcome = TrainingOutcome(
             status="TRAINING_FAILED",
             status_message=(

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from openrek.service.context import RequestContext
 from openrek.service.errors import (
+    InvalidImageFormatException,
     InvalidParameterException,
     ResourceInUseException,
     ResourceNotFoundException,
@@ -50,8 +51,10 @@ class RekognitionProvider:
     """Custom Labels operations over a metadata store, an object store and a job queue."""
 
     def __init__(self, metadata: MetadataStore, objects: ObjectStore, wake_worker: Callable[[], None],
-                 training_budget_s: float = 600.0, models: ModelHosting | None = None) -> None:
+                 training_budget_s: float = 600.0, models: ModelHosting | None = None,
+                 training_options: dict[str, Any] | None = None) -> None:
         self.metadata = metadata
+        self.training_options = training_options or {}
         self.models = models
         self.training_budget_s = training_budget_s
         self.objects = objects
@@ -186,7 +189,8 @@ class RekognitionProvider:
             feature_config=params.get("FeatureConfig"),
             details={},
         )
-        payload = build_training_payload(project.name, project.feature, row, self.training_budget_s)
+        payload = build_training_payload(project.name, project.feature, row, self.training_budget_s,
+                                         self.training_options)
         now = time.time()
         job = JobRow(version_arn=arn, kind="train", state="QUEUED", payload=payload, attempts=0, created=now, updated=now)
         try:
@@ -274,6 +278,10 @@ class RekognitionProvider:
             labels = self._hosting().predict(arn, data, params.get("MinConfidence"), params.get("MaxResults"))
         except ModelNotLoaded:
             raise ResourceNotReadyException(f"The model {row.name} is still loading; try again shortly.") from None
+        except ValueError as exc:  # the predictor could not decode the image
+            if getattr(exc, "code", "") == "InvalidImageFormatException":
+                raise InvalidImageFormatException(str(exc)) from None
+            raise
         return {"CustomLabels": labels}
 
     # -- tags ---------------------------------------------------------------------------

@@ -17,7 +17,8 @@ def _refs(data: dict[str, Any] | None) -> list[dict[str, Any]]:
     return refs
 
 
-def build_training_payload(project_name: str, feature: str, row: VersionRow, budget_s: float) -> dict[str, Any]:
+def build_training_payload(project_name: str, feature: str, row: VersionRow, budget_s: float,
+                           options: dict[str, Any] | None = None) -> dict[str, Any]:
     output = row.output_config
     return {
         "project_name": project_name,
@@ -34,4 +35,5 @@ def build_training_payload(project_name: str, feature: str, row: VersionRow, bud
         "feature_config": row.feature_config,
         "time_budget_s": budget_s,
         "seed": 0,
+        "options": options or None,
     }

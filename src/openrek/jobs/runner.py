@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
@@ -36,7 +37,8 @@ class LocalJobRunner:
     def start(self) -> None:
         self.recover_interrupted()
         ctx = multiprocessing.get_context("spawn")
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=die_with_parent)
+        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=die_with_parent,
+                                         initargs=(os.getpid(),))
         self._thread = threading.Thread(target=self._loop, name="openrek-jobs", daemon=True)
         self._thread.start()
         self.wake()
@@ -50,7 +52,8 @@ class LocalJobRunner:
             self._thread.join(timeout=5)
 
     def wake(self) -> None:
-        self._wake.set()
+        if not self._wake.is_set():
+            self._wake.set()
 
     def recover_interrupted(self) -> None:
         """Jobs left RUNNING by a server that stopped: queue them again once, then fail them."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -19,7 +20,7 @@ from openrek.training.request import S3Ref, TrainingOutcome, TrainingRequest
 log = logging.getLogger("openrek.worker")
 
 
-def die_with_parent() -> None:
+def die_with_parent(parent_pid: int) -> None:
     """Pool initializer: on Linux, end this worker when the server process dies (even by kill -9)."""
     if sys.platform.startswith("linux"):
         try:
@@ -27,6 +28,8 @@ def die_with_parent() -> None:
             libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         except OSError:
             pass
+    if os.getppid() != parent_pid:  # the server died while this worker was starting: nobody to serve
+        os._exit(1)
 
 
 def request_from_payload(payload: dict[str, Any]) -> TrainingRequest:

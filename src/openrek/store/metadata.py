@@ -43,8 +43,9 @@ class MetadataStore:
         return row
 
     def get_project(self, arn: str) -> ProjectRow | None:
-        with self._session() as s:
-            return s.get(ProjectRow, arn)
+        """A read-only row (attribute access like ProjectRow), fetched without the ORM's unit of work."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(ProjectRow.__table__).where(ProjectRow.arn == arn)).first()  # type: ignore[return-value]
 
     def find_project(self, account: str, region: str, name: str) -> ProjectRow | None:
         with self._session() as s:
@@ -94,14 +95,15 @@ class MetadataStore:
     def list_versions(self, project_arn: str, names: list[str] | None = None, offset: int = 0,
                       limit: int | None = None) -> list[VersionRow]:
         """Versions of one project, newest first; optionally only `names`, and one page of them."""
-        with self._session() as s:
-            query = select(VersionRow).where(VersionRow.project_arn == project_arn)
-            if names is not None:
-                query = query.where(VersionRow.name.in_(names))
-            query = query.order_by(VersionRow.created_ms.desc(), VersionRow.name.desc()).offset(offset)
-            if limit is not None:
-                query = query.limit(limit)
-            return list(s.scalars(query))
+        table = VersionRow.__table__
+        query = select(table).where(table.c.project_arn == project_arn)
+        if names is not None:
+            query = query.where(table.c.name.in_(names))
+        query = query.order_by(table.c.created_ms.desc(), table.c.name.desc()).offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:  # read-only rows with attribute access, no unit of work
+            return list(conn.execute(query))  # type: ignore[arg-type]
 
     def versions_in_status(self, statuses: list[str]) -> list[VersionRow]:
         with self._session() as s:

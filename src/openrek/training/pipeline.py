@@ -11,10 +11,9 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 from PIL import Image
 
 from openrek.manifests import ManifestContentError, PreparedData, load_rgb_image, prepare_datasets
@@ -27,18 +26,13 @@ from openrek.manifests.output_files import (
 )
 from openrek.manifests.types import Box, ManifestRecord, TerminalManifestError
 from openrek.store.objects import ObjectStore
-from openrek.training.classifier import ClassifierConfig, ImageLevelTrainer
 from openrek.training.data import Budget, Example
-from openrek.training.detector import DetectorConfig, DetectorTrainer, gt_ratios
-from openrek.training.device import configure_threads
 from openrek.training.evaluation_files import (
     detection_snapshot_line,
     evaluation_summary,
     image_level_snapshot_line,
     jsonl_bytes,
 )
-from openrek.training.export import export_detector, export_image_level, max_difference, model_description
-from openrek.training.inference import Predictor
 from openrek.training.metrics import (
     ImageDetections,
     LabelMetrics,
@@ -48,6 +42,9 @@ from openrek.training.metrics import (
     image_level_metrics,
 )
 from openrek.training.request import S3Ref, TrainingOutcome, TrainingRequest
+
+if TYPE_CHECKING:
+    from openrek.training.inference import Predictor
 
 log = logging.getLogger("openrek.training")
 
@@ -147,9 +144,6 @@ def run_training(
     started = time.monotonic()
     say = progress or (lambda m: log.info("%s", m))
     options = PipelineOptions.from_dict(getattr(request, "options", None))
-    configure_threads(options.threads)
-    torch.manual_seed(request.seed)
-    np.random.seed(request.seed % (2**32))
     budget = Budget(request.time_budget_s)
     say("validating manifests")
     prepared: PreparedData | None = None
@@ -171,6 +165,18 @@ def run_training(
     except TerminalManifestError as exc:
         return _failed(f"{exc.code}: {exc.message}", None, started)
 
+    # The data is valid: only now pay for torch (seconds to import), so manifest errors come back at once.
+    import torch
+
+    from openrek.training.classifier import ClassifierConfig, ImageLevelTrainer
+    from openrek.training.detector import DetectorConfig, DetectorTrainer
+    from openrek.training.device import configure_threads
+    from openrek.training.export import export_detector, export_image_level, max_difference, model_description
+    from openrek.training.inference import Predictor
+
+    configure_threads(options.threads)
+    torch.manual_seed(request.seed)
+    np.random.seed(request.seed % (2**32))
     task = task_of(prepared)
     labels = list(prepared.labels)
     say(f"loading images: {len(prepared.train)} training, {len(prepared.test)} testing ({task})")
@@ -305,6 +311,8 @@ def run_training(
 
 
 def _evaluate(task: str, predictor: Predictor, test: list[Example], labels: list[str]) -> _Evaluation:
+    from openrek.training.detector import gt_ratios
+
     if task == DETECTION:
         preds = []
         ims = []

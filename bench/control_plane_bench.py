@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import statistics
 import sys
 import tempfile
@@ -25,6 +26,11 @@ def rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -58,7 +64,58 @@ def client_process(n: int, calls: int, endpoint: str, project: str, assets: dict
     return creates, describes
 
 
-def run(clients: int, calls: int) -> None:
+class RawClient:
+    """A lean client: SigV4-signed JSON 1.1 over one keep-alive connection, so that the figures show the
+    server rather than boto3's own per-call CPU on the same two cores."""
+
+    def __init__(self, endpoint: str) -> None:
+        import http.client
+        from urllib.parse import urlparse
+
+        from botocore.auth import SigV4Auth
+        from botocore.credentials import Credentials
+
+        url = urlparse(endpoint)
+        self.endpoint = endpoint
+        self.conn = http.client.HTTPConnection(url.hostname, url.port)
+        self.auth = SigV4Auth(Credentials("AKIDEXAMPLE", "secret"), "rekognition", "us-east-1")
+
+    def call(self, operation: str, params: dict) -> dict:
+        import json
+
+        from botocore.awsrequest import AWSRequest
+
+        body = json.dumps(params)
+        request = AWSRequest(method="POST", url=self.endpoint + "/", data=body, headers={
+            "X-Amz-Target": f"RekognitionService.{operation}", "Content-Type": "application/x-amz-json-1.1"})
+        self.auth.add_auth(request)
+        self.conn.request("POST", "/", body=body, headers=dict(request.headers.items()))
+        response = self.conn.getresponse()
+        data = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{operation}: {response.status} {data[:200]!r}")
+        return json.loads(data)
+
+
+def raw_client_process(n: int, calls: int, endpoint: str, project: str, assets: dict) -> tuple[list[float], list[float]]:
+    rek = RawClient(endpoint)
+    rek.call("DescribeProjects", {})
+    _BARRIER.wait()  # type: ignore[union-attr]
+    creates, describes = [], []
+    for i in range(calls):
+        t0 = time.perf_counter()
+        rek.call("CreateProjectVersion", {"ProjectArn": project, "VersionName": f"r{n}-{i}",
+                                          "OutputConfig": {"S3Bucket": "bench"}, "TrainingData": assets,
+                                          "TestingData": {"AutoCreate": True}})
+        t1 = time.perf_counter()
+        rek.call("DescribeProjectVersions", {"ProjectArn": project, "MaxResults": 10})
+        t2 = time.perf_counter()
+        creates.append((t1 - t0) * 1000)
+        describes.append((t2 - t1) * 1000)
+    return creates, describes
+
+
+def run(clients: int, calls: int, lean: bool = False) -> None:
     with tempfile.TemporaryDirectory() as tmp, ServerProcess(Path(tmp) / "data") as server:
         time.sleep(1.0)
         idle = rss_mib(server.proc.pid)  # type: ignore[union-attr]
@@ -71,20 +128,25 @@ def run(clients: int, calls: int) -> None:
         timings: dict[str, list[float]] = {"CreateProjectVersion": [], "DescribeProjectVersions": []}
         ctx = multiprocessing.get_context("spawn")
         barrier = ctx.Barrier(clients)
+        server_cpu0 = cpu_seconds(server.proc.pid)  # type: ignore[union-attr]
         start = time.perf_counter()
         with ctx.Pool(clients, initializer=_init, initargs=(barrier,)) as pool:
             jobs = [(n, calls, server.endpoint, project, assets) for n in range(clients)]
-            for creates, describes in pool.starmap(client_process, jobs):
+            for creates, describes in pool.starmap(raw_client_process if lean else client_process, jobs):
                 timings["CreateProjectVersion"] += creates
                 timings["DescribeProjectVersions"] += describes
         wall = time.perf_counter() - start
+        server_cpu = cpu_seconds(server.proc.pid) - server_cpu0  # type: ignore[union-attr]
         busy = rss_mib(server.proc.pid)  # type: ignore[union-attr]
 
-    print(f"{clients} concurrent boto3 client processes x {calls} calls each, {wall:.1f} s wall")
+    kind = "lean SigV4 (http.client)" if lean else "boto3"
+    print(f"{clients} concurrent {kind} client processes x {calls} calls each, {wall:.1f} s wall")
     print(f"{'operation':<26}{'calls':>7}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}")
     for op, values in timings.items():
         print(f"{op:<26}{len(values):>7}{percentile(values, 0.5):>9.1f}{percentile(values, 0.99):>9.1f}"
               f"{statistics.fmean(values):>9.1f}")
+    print(f"server CPU: {server_cpu:.1f} s of {wall:.1f} s wall on {os.cpu_count()} cores, "
+          f"{server_cpu / (2 * clients * calls) * 1000:.2f} ms per call")
     print(f"server RSS: idle {idle:.0f} MiB, after the run {busy:.0f} MiB")
 
 
@@ -92,8 +154,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--calls", type=int, default=50)
+    parser.add_argument("--lean", action="store_true", help="lean signed HTTP clients instead of boto3")
     args = parser.parse_args()
-    run(args.clients, args.calls)
+    run(args.clients, args.calls, args.lean)
 
 
 if __name__ == "__main__":

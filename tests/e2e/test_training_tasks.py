@@ -118,3 +118,33 @@ def test_thirty_percent_broken_lines_fail_and_write_no_model(quick_server: Serve
     assert not any("EvaluationResultSummary" in k for k in keys)
     with pytest.raises(rek.exceptions.ResourceNotReadyException):
         rek.start_project_version(ProjectVersionArn=version["ProjectVersionArn"], MinInferenceUnits=1)
+
+
+def test_content_moderation_adapter_trains(quick_server: ServerProcess) -> None:
+    from tests.support.images import shape_image
+
+    rek, s3 = client("rekognition", quick_server.endpoint), client("s3", quick_server.endpoint)
+    s3.create_bucket(Bucket="moderation")
+    names = {"red": "Rude Gesture", "blue": "Alcohol"}
+    lines = []
+    for i in range(36):
+        colour = ["red", "blue", "green"][i % 3]
+        key = f"img/{i}.jpg"
+        s3.put_object(Bucket="moderation", Key=key, Body=shape_image(colour, i, size=96))
+        found = [{"Name": names[colour]}] if colour in names else []  # green = a safe image
+        lines.append(json.dumps({"source-ref": f"s3://moderation/{key}",
+                                 "content-moderation-groundtruth": {"ModerationLabels": found}}))
+    s3.put_object(Bucket="moderation", Key="train.manifest", Body="\n".join(lines).encode())
+    project = rek.create_project(ProjectName="adapter", Feature="CONTENT_MODERATION",
+                                 AutoUpdate="DISABLED")["ProjectArn"]
+    rek.create_project_version(ProjectArn=project, VersionName="v1", OutputConfig={"S3Bucket": "moderation"},
+                               TrainingData=_assets("moderation", "train.manifest"), TestingData={"AutoCreate": True},
+                               FeatureConfig={"ContentModeration": {"ConfidenceThreshold": 50}})
+    rek.get_waiter("project_version_training_completed").wait(ProjectArn=project, VersionNames=["v1"],
+                                                             WaiterConfig=FAST)
+    version = rek.describe_project_versions(ProjectArn=project)["ProjectVersionDescriptions"][0]
+    assert version["Feature"] == "CONTENT_MODERATION"
+    assert version["EvaluationResult"]["F1Score"] > 0.5
+    summary_ref = version["EvaluationResult"]["Summary"]["S3Object"]
+    summary = json.loads(s3.get_object(Bucket=summary_ref["Bucket"], Key=summary_ref["Name"])["Body"].read())
+    assert {e["Label"] for e in summary["LabelEvaluationResults"]} == {"Rude Gesture", "Alcohol"}

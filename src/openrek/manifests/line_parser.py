@@ -252,14 +252,23 @@ def _parse_classification(attr: LabelAttribute, value: Any, metadata: dict[str, 
         attr.labels = [label]
 
 
+def _class_map(attr: LabelAttribute, metadata: dict[str, Any], at: str, type_name: str,
+               example: str) -> dict[str, Any] | None:
+    """The metadata's "class-map", or None after recording why it is unusable."""
+    class_map = metadata.get("class-map")
+    if isinstance(class_map, dict):
+        return class_map
+    attr.metadata_errors.append(line_error(
+        rules.ERROR_INVALID_LABEL_ATTRIBUTE_METADATA_FORMAT, at,
+        f"the format of the label attribute metadata \"{attr.name}-metadata\" is invalid: "
+        f"\"{type_name}\" needs a \"class-map\" object such as {{\"0\": \"{example}\"}}."))
+    return None
+
+
 def _parse_multilabel(attr: LabelAttribute, value: Any, metadata: dict[str, Any], at: str,
                       limits: Limits) -> None:
-    class_map = metadata.get("class-map")
-    if not isinstance(class_map, dict):
-        attr.metadata_errors.append(line_error(
-            rules.ERROR_INVALID_LABEL_ATTRIBUTE_METADATA_FORMAT, at,
-            f"the format of the label attribute metadata \"{attr.name}-metadata\" is invalid: "
-            f"\"{rules.TYPE_MULTILABEL}\" needs a \"class-map\" object such as {{\"0\": \"cat\"}}."))
+    class_map = _class_map(attr, metadata, at, rules.TYPE_MULTILABEL, "cat")
+    if class_map is None:
         return
     if not isinstance(value, list) or not all(_is_int(v) for v in value):
         attr.value_errors.append(line_error(
@@ -303,12 +312,7 @@ def _parse_image_size(value: Any) -> tuple[int, int] | None:
 
 def _parse_detection(attr: LabelAttribute, value: Any, metadata: dict[str, Any], at: str,
                      limits: Limits) -> None:
-    class_map = metadata.get("class-map")
-    if not isinstance(class_map, dict):
-        attr.metadata_errors.append(line_error(
-            rules.ERROR_INVALID_LABEL_ATTRIBUTE_METADATA_FORMAT, at,
-            f"the format of the label attribute metadata \"{attr.name}-metadata\" is invalid: "
-            f"\"{rules.TYPE_DETECTION}\" needs a \"class-map\" object such as {{\"0\": \"raccoon\"}}."))
+    class_map = _class_map(attr, metadata, at, rules.TYPE_DETECTION, "raccoon")
     if not isinstance(value, dict) or not isinstance(value.get("annotations"), list):
         attr.value_errors.append(line_error(
             rules.ERROR_INVALID_LABEL_ATTRIBUTE_FORMAT, at,

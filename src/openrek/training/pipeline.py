@@ -160,10 +160,9 @@ def run_training(
             seed=request.seed,
             feature=request.feature,
         )
-    except ManifestContentError as exc:
-        return _failed(f"{exc.code}: {exc.message}", exc.prepared, started)
-    except TerminalManifestError as exc:
-        return _failed(f"{exc.code}: {exc.message}", None, started)
+    except TerminalManifestError as exc:  # content errors (a subclass) carry the files already written
+        prepared_files = exc.prepared if isinstance(exc, ManifestContentError) else None
+        return _failed(f"{exc.code}: {exc.message}", prepared_files, started)
 
     # The data is valid: only now pay for torch (seconds to import), so manifest errors come back at once.
     import torch

@@ -38,8 +38,3 @@ def parse_arn(arn: str) -> ParsedArn | None:
         return ParsedArn("project", m.group(2), m.group(3), m.group(4), None)
     return None
 
-
-def project_arn_of_version(arn: str) -> str | None:
-    """The project ARN prefix cannot be recovered from a version ARN (different ms); returns its name part."""
-    parsed = parse_arn(arn)
-    return parsed.project if parsed and parsed.kind == "version" else None

@@ -28,6 +28,7 @@ def build_runtime(settings: Settings) -> Runtime:
     from openrek.api.app import create_app
     from openrek.jobs.model_host import ModelHost
     from openrek.jobs.runner import LocalJobRunner
+    from openrek.service.rekognition import copying, dataset_work
     from openrek.service.rekognition.provider import RekognitionProvider
     from openrek.service.rekognition.training_jobs import MODELS_BUCKET
     from openrek.store.database import migrate, open_engine
@@ -41,7 +42,9 @@ def build_runtime(settings: Settings) -> Runtime:
     objects = DirectoryObjectStore(settings.objects_dir)
     if not objects.bucket_exists(MODELS_BUCKET):
         objects.create_bucket(MODELS_BUCKET)
-    runner = LocalJobRunner(metadata, str(settings.objects_dir), workers=settings.workers)
+    inline = {dataset_work.JOB_KIND: dataset_work.DatasetWork(metadata, objects),
+              copying.JOB_KIND: copying.CopyWork(metadata, objects)}
+    runner = LocalJobRunner(metadata, str(settings.objects_dir), workers=settings.workers, inline=inline)
     models = ModelHost(metadata, objects)
     provider = RekognitionProvider(metadata, objects, wake_worker=runner.wake,
                                    training_budget_s=settings.training_budget_s, models=models,

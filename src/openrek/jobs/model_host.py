@@ -11,6 +11,7 @@ import logging
 import threading
 from typing import Any, Protocol
 
+from openrek.lifecycle import VersionStatus, version_message, version_sources
 from openrek.store.metadata import MetadataStore
 from openrek.store.objects import ObjectStore
 from openrek.training.request import S3Ref
@@ -48,22 +49,23 @@ class ModelHost:
         except Exception as exc:
             log.exception("could not load the model of %s", version_arn)
             self.metadata.transition_version(
-                version_arn, ["STARTING"], "FAILED",
+                version_arn, [VersionStatus.STARTING], VersionStatus.FAILED,
                 status_message=f"The model could not be loaded: {type(exc).__name__}: {exc}",
             )
             return
         with self._lock:
             self._models[version_arn] = predictor
-        if not self.metadata.transition_version(version_arn, ["STARTING"], "RUNNING",
-                                                status_message="The model is running."):
+        if not self.metadata.transition_version(version_arn, version_sources(VersionStatus.RUNNING),
+                                                VersionStatus.RUNNING,
+                                                status_message=version_message(VersionStatus.RUNNING)):
             with self._lock:  # stopped while it was loading
                 self._models.pop(version_arn, None)
 
     def stop(self, version_arn: str) -> None:
         with self._lock:
             self._models.pop(version_arn, None)
-        self.metadata.transition_version(version_arn, ["STOPPING", "STARTING", "RUNNING"], "STOPPED",
-                                         status_message="The model is stopped.")
+        self.metadata.transition_version(version_arn, version_sources(VersionStatus.STOPPED), VersionStatus.STOPPED,
+                                         status_message=version_message(VersionStatus.STOPPED))
 
     def predict(self, version_arn: str, image_bytes: bytes, min_confidence: float | None,
                 max_results: int | None) -> list[dict]:
@@ -75,14 +77,14 @@ class ModelHost:
 
     def restore(self) -> None:
         """After a restart: load again what was running or starting; finish what was stopping."""
-        for row in self.metadata.versions_in_status(["RUNNING", "STARTING"]):
+        for row in self.metadata.versions_in_status([VersionStatus.RUNNING, VersionStatus.STARTING]):
             model = (row.details or {}).get("model")
             if not model:
-                self.metadata.transition_version(row.arn, ["RUNNING", "STARTING"], "FAILED",
+                self.metadata.transition_version(row.arn, version_sources(VersionStatus.FAILED), VersionStatus.FAILED,
                                                  status_message="The model artifact is missing.")
                 continue
-            self.metadata.transition_version(row.arn, ["RUNNING"], "STARTING",
+            self.metadata.transition_version(row.arn, [VersionStatus.RUNNING], VersionStatus.STARTING,
                                              status_message="The model is starting (server restarted).")
             self.start(row.arn, model["artifact"])
-        for row in self.metadata.versions_in_status(["STOPPING"]):
+        for row in self.metadata.versions_in_status([VersionStatus.STOPPING]):
             self.stop(row.arn)

@@ -1,4 +1,8 @@
-"""The embedded job runner: claims queued jobs from the database and runs them in a process pool.
+"""The embedded job runner: claims queued jobs from the database and runs them.
+
+Training jobs (kind `train`) run in a process pool. Other kinds (dataset changes, model copies) are
+short and need the stores, so they run on threads of the server process, through the `InlineJob`
+handlers the composition root passes in; the runner knows nothing of what they do.
 
 Job state lives in the database, so a restarted server finds every job: one that was running when
 the server stopped is queued again (resumed from the start) once, and failed with a reason after that —
@@ -11,26 +15,39 @@ import logging
 import multiprocessing
 import os
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from typing import Any, Protocol
 
 from openrek.jobs.outcome import apply_outcome
 from openrek.jobs.worker import die_with_parent, run_job
+from openrek.lifecycle import VersionStatus, version_sources
 from openrek.store.metadata import MetadataStore
 
 log = logging.getLogger("openrek.jobs")
 MAX_ATTEMPTS = 2
+TRAIN = "train"
+
+
+class InlineJob(Protocol):
+    """A job kind run on a thread of the server: `run` records its own outcome; `give_up` ends it failed."""
+
+    def run(self, payload: dict[str, Any]) -> None: ...
+    def give_up(self, payload: dict[str, Any], reason: str) -> None: ...
 
 
 class LocalJobRunner:
-    def __init__(self, metadata: MetadataStore, objects_root: str, workers: int = 1) -> None:
+    def __init__(self, metadata: MetadataStore, objects_root: str, workers: int = 1,
+                 inline: dict[str, InlineJob] | None = None, inline_workers: int = 2) -> None:
         self.metadata = metadata
         self.objects_root = objects_root
         self.workers = max(1, workers)
+        self.inline = dict(inline or {})
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._slots = threading.Semaphore(self.workers)
+        self._inline_slots = threading.Semaphore(max(1, inline_workers))
         self._pool: ProcessPoolExecutor | None = None
+        self._threads = ThreadPoolExecutor(max_workers=max(1, inline_workers), thread_name_prefix="openrek-job")
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -48,6 +65,7 @@ class LocalJobRunner:
         self._wake.set()
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+        self._threads.shutdown(wait=False, cancel_futures=True)
         if self._thread is not None:
             self._thread.join(timeout=5)
 
@@ -58,6 +76,15 @@ class LocalJobRunner:
     def recover_interrupted(self) -> None:
         """Jobs left RUNNING by a server that stopped: queue them again once, then fail them."""
         for job in self.metadata.jobs_in_state("RUNNING"):
+            if job.kind != TRAIN:
+                if job.attempts < MAX_ATTEMPTS:
+                    self.metadata.requeue_job(job.id, "interrupted by a server stop; queued again")
+                else:
+                    self.metadata.finish_job(job.id, "interrupted too often")
+                    handler = self.inline.get(job.kind)
+                    if handler is not None:
+                        handler.give_up(job.payload, f"the openrek server stopped {job.attempts} times while it ran")
+                continue
             if job.attempts < MAX_ATTEMPTS:
                 self.metadata.requeue_job(job.id, "interrupted by a server stop; queued again")
                 self.metadata.update_version(
@@ -68,8 +95,8 @@ class LocalJobRunner:
             self.metadata.finish_job(job.id, "interrupted too often")
             self.metadata.transition_version(
                 job.version_arn,
-                ["TRAINING_IN_PROGRESS"],
-                "TRAINING_FAILED",
+                version_sources(VersionStatus.TRAINING_FAILED),
+                VersionStatus.TRAINING_FAILED,
                 status_message=(
                     f"Training was interrupted {job.attempts} times because the openrek server stopped while it "
                     "ran. Keep the server running and create a new version to train again."
@@ -82,11 +109,35 @@ class LocalJobRunner:
             self._wake.wait(timeout=2.0)
             self._wake.clear()
             while not self._stop.is_set() and self._slots.acquire(blocking=False):
-                job = self.metadata.claim_next_job()
+                job = self.metadata.claim_next_job([TRAIN])
                 if job is None:
                     self._slots.release()
                     break
                 self._submit(job.id, job.version_arn, job.payload)
+            while self.inline and not self._stop.is_set() and self._inline_slots.acquire(blocking=False):
+                job = self.metadata.claim_next_job(list(self.inline))
+                if job is None:
+                    self._inline_slots.release()
+                    break
+                try:
+                    self._threads.submit(self._run_inline, job.id, job.kind, job.payload)
+                except RuntimeError:  # shutting down: recovery requeues it at the next start
+                    self._inline_slots.release()
+
+    def _run_inline(self, job_id: int, kind: str, payload: dict[str, Any]) -> None:
+        try:
+            self.inline[kind].run(payload)
+            self.metadata.finish_job(job_id, "done")
+        except Exception as exc:
+            log.exception("%s job %s failed", kind, job_id)
+            try:
+                self.inline[kind].give_up(payload, f"{type(exc).__name__}: {exc}")
+                self.metadata.finish_job(job_id, "failed")
+            except Exception:
+                log.exception("could not record the failure of job %s", job_id)
+        finally:
+            self._inline_slots.release()
+            self.wake()
 
     def _submit(self, job_id: int, version_arn: str, payload: dict[str, Any]) -> None:
         assert self._pool is not None
@@ -103,7 +154,7 @@ class LocalJobRunner:
                 return  # server stopping: leave the job RUNNING, recovery requeues it
             exc = future.exception()
             if exc is not None:
-                outcome = {"status": "TRAINING_FAILED",
+                outcome = {"status": VersionStatus.TRAINING_FAILED.value,
                            "status_message": f"The training worker stopped unexpectedly: {type(exc).__name__}: {exc}"}
             else:
                 outcome = future.result()

@@ -439,11 +439,27 @@ def validate_manifests(objects: ObjectStore, refs: Sequence[Any], *, role: Role,
     decided from the lines (see `determine_use_case`). Raises `TerminalManifestError` for file errors.
     """
     manifest_refs = [as_ref(r) for r in refs]
+    texts = [(ref.uri, read_manifest_text(objects, ref, role, position, limits))
+             for position, ref in enumerate(manifest_refs)]
+    return validate_lines(objects, texts, role=role, refs=manifest_refs, use_case=use_case,
+                          content_moderation=content_moderation, feature=feature, limits=limits)
+
+
+def validate_lines(objects: ObjectStore, texts: Sequence[tuple[str, Sequence[str]]], *, role: Role,
+                   refs: Sequence[ManifestRef] = (), use_case: UseCase | None = None,
+                   content_moderation: bool | None = None, feature: Feature | None = None,
+                   limits: Limits = DEFAULT_LIMITS) -> ValidatedManifest:
+    """Validate JSON Lines already read: `texts` is [(where they came from, physical lines)].
+
+    The same rules as `validate_manifests` (which reads the files and calls this); datasets use it
+    for UpdateDatasetEntries' inline JSON Lines.
+    """
+    manifest_refs = list(refs)
     parsed: list[ParsedLine] = []
-    for position, ref in enumerate(manifest_refs):
-        for index, text in enumerate(read_manifest_text(objects, ref, role, position, limits)):
+    for uri, lines in texts:
+        for index, text in enumerate(lines):
             if text.strip():
-                parsed.append(parse_line(text, index, ref.uri, limits))
+                parsed.append(parse_line(text, index, uri, limits))
     if use_case is None or content_moderation is None:
         decided, moderation = determine_use_case(parsed, feature)
         use_case = decided if use_case is None else use_case

@@ -86,3 +86,19 @@ class InvalidPaginationTokenException(ServiceError):
 class InternalServerError(ServiceError):
     code = "InternalServerError"
     status = 500
+
+
+class ResourceAlreadyExistsException(ServiceError):
+    code = "ResourceAlreadyExistsException"
+
+
+class InvalidPolicyRevisionIdException(ServiceError):
+    code = "InvalidPolicyRevisionIdException"
+
+
+class MalformedPolicyDocumentException(ServiceError):
+    code = "MalformedPolicyDocumentException"
+
+
+class ServiceQuotaExceededException(ServiceError):
+    code = "ServiceQuotaExceededException"

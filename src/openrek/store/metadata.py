@@ -1,4 +1,5 @@
-"""The metadata store: projects, versions, tags and jobs behind one small interface over SQLAlchemy.
+"""The metadata store: projects, versions, tags and jobs behind one small interface over SQLAlchemy
+(datasets live in `dataset_records.py`, project policies in `policy_records.py`).
 
 Every method opens its own short transaction, so callers on many threads (or processes sharing
 the database file) never hold a lock for long. Uniqueness is enforced by the database itself:
@@ -16,14 +17,24 @@ from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from openrek.store.schema import JobRow, ProjectRow, TagRow, VersionRow
+from openrek.store.dataset_records import DatasetRecords
+from openrek.store.errors import DuplicateError, StaleRevisionError
+from openrek.store.policy_records import PolicyRecords
+from openrek.store.schema import (
+    DatasetEntryRow,
+    DatasetLabelRow,
+    DatasetRow,
+    JobRow,
+    ProjectPolicyRow,
+    ProjectRow,
+    TagRow,
+    VersionRow,
+)
+
+__all__ = ["DuplicateError", "MetadataStore", "StaleRevisionError"]
 
 
-class DuplicateError(Exception):
-    """A row with the same unique name already exists."""
-
-
-class MetadataStore:
+class MetadataStore(DatasetRecords, PolicyRecords):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
@@ -66,7 +77,16 @@ class MetadataStore:
             return list(rows)
 
     def delete_project(self, arn: str) -> None:
+        """Deletes a project with its datasets (entries, tags) and policies; versions must be gone."""
         with self._session() as s:
+            datasets = list(s.scalars(select(DatasetRow.arn).where(DatasetRow.project_arn == arn)))
+            if datasets:
+                s.execute(delete(DatasetLabelRow).where(DatasetLabelRow.dataset_arn.in_(datasets)))
+                s.execute(delete(DatasetEntryRow).where(DatasetEntryRow.dataset_arn.in_(datasets)))
+                s.execute(delete(TagRow).where(TagRow.resource_arn.in_(datasets)))
+                s.execute(delete(JobRow).where(JobRow.version_arn.in_(datasets)))
+                s.execute(delete(DatasetRow).where(DatasetRow.project_arn == arn))
+            s.execute(delete(ProjectPolicyRow).where(ProjectPolicyRow.project_arn == arn))
             s.execute(delete(TagRow).where(TagRow.resource_arn == arn))
             s.execute(delete(ProjectRow).where(ProjectRow.arn == arn))
 
@@ -162,20 +182,26 @@ class MetadataStore:
             s.execute(delete(TagRow).where(TagRow.resource_arn == arn, TagRow.key.in_(list(keys))))
 
     # -- jobs -----------------------------------------------------------------------------
-    def claim_next_job(self) -> JobRow | None:
-        """Marks the oldest queued job RUNNING and returns it (None when the queue is empty); one statement."""
-        oldest = select(JobRow.id).where(JobRow.state == "QUEUED").order_by(JobRow.id).limit(1).scalar_subquery()
+    def claim_next_job(self, kinds: Iterable[str] | None = None) -> JobRow | None:
+        """Marks the oldest queued job (of `kinds`, if given) RUNNING and returns it; None when there is none.
+
+        One statement, so two claimers never get the same job.
+        """
+        queued = select(JobRow.id).where(JobRow.state == "QUEUED")
+        if kinds is not None:
+            queued = queued.where(JobRow.kind.in_(list(kinds)))
+        oldest = queued.order_by(JobRow.id).limit(1).scalar_subquery()
         with self._session() as s:
             row = s.execute(
                 update(JobRow)
                 .where(JobRow.id == oldest, JobRow.state == "QUEUED")
                 .values(state="RUNNING", attempts=JobRow.attempts + 1, updated=time.time())
-                .returning(JobRow.id, JobRow.version_arn, JobRow.payload, JobRow.attempts)
+                .returning(JobRow.id, JobRow.version_arn, JobRow.payload, JobRow.attempts, JobRow.kind)
             ).first()
             if row is None:
                 return None
             return JobRow(id=row.id, version_arn=row.version_arn, payload=row.payload, attempts=row.attempts,
-                          state="RUNNING", kind="train")
+                          state="RUNNING", kind=row.kind)
 
     def complete_job(self, job_id: int, version_arn: str, status: str, status_message: str,
                      details: dict[str, Any]) -> None:

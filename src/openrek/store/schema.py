@@ -1,4 +1,5 @@
-"""SQLAlchemy tables for the metadata store: projects, versions, tags and training jobs.
+"""SQLAlchemy tables for the metadata store: projects, versions, datasets and their entries, project
+policies, tags and jobs.
 
 The schema itself is created and evolved by the Alembic migrations in `migrations/`.
 """
@@ -7,7 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -62,13 +74,67 @@ class TagRow(Base):
     value: Mapped[str] = mapped_column(String(256))
 
 
+class DatasetRow(Base):
+    __tablename__ = "datasets"
+    __table_args__ = (UniqueConstraint("project_arn", "dataset_type", name="uq_dataset_type"),)
+
+    arn: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    project_arn: Mapped[str] = mapped_column(String(512), ForeignKey("projects.arn"))
+    dataset_type: Mapped[str] = mapped_column(String(8))  # TRAIN | TEST
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_ms: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(32))
+    status_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status_message_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # IMAGE_LEVEL_LABELS | OBJECT_LOCALIZATION, once entries decide it (None while empty).
+    use_case: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class DatasetEntryRow(Base):
+    """One image of a dataset: the JSON Line as the user gave it, and as ListDatasetEntries shows it."""
+
+    __tablename__ = "dataset_entries"
+    __table_args__ = (UniqueConstraint("dataset_arn", "source_ref", name="uq_entry_source"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dataset_arn: Mapped[str] = mapped_column(String(1024))
+    source_ref: Mapped[str] = mapped_column(String(2048))
+    line: Mapped[str] = mapped_column(Text)  # the JSON Line as given (what training reads)
+    listed: Mapped[str] = mapped_column(Text)  # the JSON Line with its `errors` lists, when it has any
+    labeled: Mapped[bool] = mapped_column(Boolean)
+    has_errors: Mapped[bool] = mapped_column(Boolean)
+
+
+class DatasetLabelRow(Base):
+    """A label of one entry and its number of bounding boxes (0 for image-level labels)."""
+
+    __tablename__ = "dataset_entry_labels"
+    __table_args__ = (Index("ix_entry_labels_label", "dataset_arn", "label"),)
+
+    dataset_arn: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    source_ref: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    label: Mapped[str] = mapped_column(String(255), primary_key=True)
+    boxes: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ProjectPolicyRow(Base):
+    __tablename__ = "project_policies"
+
+    project_arn: Mapped[str] = mapped_column(String(512), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    revision_id: Mapped[str] = mapped_column(String(64))
+    document: Mapped[str] = mapped_column(Text)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_ms: Mapped[int] = mapped_column(BigInteger)
+
+
 class JobRow(Base):
     __tablename__ = "jobs"
     __table_args__ = (Index("ix_jobs_state", "state"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    version_arn: Mapped[str] = mapped_column(String(1024))
-    kind: Mapped[str] = mapped_column(String(32))
+    version_arn: Mapped[str] = mapped_column(String(1024))  # the resource the job works on (version or dataset)
+    kind: Mapped[str] = mapped_column(String(32))  # train | dataset | copy
     state: Mapped[str] = mapped_column(String(16))  # QUEUED | RUNNING | DONE
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

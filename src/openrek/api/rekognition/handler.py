@@ -24,11 +24,6 @@ from openrek.service.errors import (
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
 TARGET_PREFIX = "RekognitionService."
-# Operations that only touch metadata (milliseconds) run on the event loop; the rest (images, models) on threads.
-INLINE_OPERATIONS = frozenset({
-    "CreateProject", "DescribeProjects", "DeleteProject", "CreateProjectVersion", "DescribeProjectVersions",
-    "DeleteProjectVersion", "TagResource", "UntagResource", "ListTagsForResource", "StopProjectVersion",
-})
 log = logging.getLogger("openrek.api")
 
 
@@ -69,7 +64,8 @@ async def handle_rekognition(request: Request, provider: Any, ctx: RequestContex
                 f"openrek does not implement the Rekognition operation {name} yet. Implemented: {implemented}."
             )
         params = validate_input(op.input_shape, _parse_body(await request.body()))
-        if name in INLINE_OPERATIONS:  # short metadata transactions: no thread hop
+        # Operations that only touch metadata (milliseconds) run on the event loop; the rest on threads.
+        if getattr(handler, "metadata_only", False):
             result = handler(ctx, params)
         else:
             result = await run_in_threadpool(handler, ctx, params)

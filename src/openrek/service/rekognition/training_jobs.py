@@ -17,21 +17,34 @@ def _refs(data: dict[str, Any] | None) -> list[dict[str, Any]]:
     return refs
 
 
+def artifact_prefix(project_name: str, version_name: str, created_ms: int) -> str:
+    """Where a version's files (model, dataset snapshot) live in the models bucket."""
+    return f"{project_name}/{version_name}/{created_ms}/"
+
+
 def build_training_payload(project_name: str, feature: str, row: VersionRow, budget_s: float,
-                           options: dict[str, Any] | None = None) -> dict[str, Any]:
+                           options: dict[str, Any] | None = None,
+                           snapshot: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The job payload; `snapshot` ({"training": ref, "testing": ref}) trains from dataset snapshots."""
     output = row.output_config
+    if snapshot is not None:
+        training, testing, autocreate = [snapshot["training"]], [snapshot["testing"]], False
+    else:
+        training, testing = _refs(row.training_data), _refs(row.testing_data)
+        autocreate = bool((row.testing_data or {}).get("AutoCreate"))
     return {
         "project_name": project_name,
         "version_name": row.name,
         "version_arn": row.arn,
         "feature": feature,
-        "training_manifests": _refs(row.training_data),
-        "testing_manifests": _refs(row.testing_data),
-        "testing_autocreate": bool((row.testing_data or {}).get("AutoCreate")),
+        "training_manifests": training,
+        "testing_manifests": testing,
+        "testing_autocreate": autocreate,
+        "from_datasets": snapshot is not None,
         "output_bucket": output["S3Bucket"],
         "output_prefix": output.get("S3KeyPrefix", ""),
         "artifact_bucket": MODELS_BUCKET,
-        "artifact_prefix": f"{project_name}/{row.name}/{row.created_ms}/",
+        "artifact_prefix": artifact_prefix(project_name, row.name, row.created_ms),
         "feature_config": row.feature_config,
         "time_budget_s": budget_s,
         "seed": 0,

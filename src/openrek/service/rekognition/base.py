@@ -1,0 +1,76 @@
+"""What every group of Custom Labels operations shares: the stores, the job queue, resource lookups."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from openrek.service.errors import InvalidParameterException, ResourceNotFoundException
+from openrek.store.metadata import MetadataStore
+from openrek.store.objects import ObjectStore
+from openrek.store.schema import ProjectRow, VersionRow
+
+
+class ModelHosting(Protocol):
+    """What serving needs from the model host (jobs layer): load, drop, predict."""
+
+    def start(self, version_arn: str, artifact: dict[str, Any]) -> None: ...
+    def stop(self, version_arn: str) -> None: ...
+    def predict(self, version_arn: str, image_bytes: bytes, min_confidence: float | None,
+                max_results: int | None) -> list[dict]: ...
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class ProviderBase:
+    """State and lookups; the operation groups (projects, versions, datasets, …) are mixed in on top."""
+
+    def __init__(self, metadata: MetadataStore, objects: ObjectStore, wake_worker: Callable[[], None],
+                 training_budget_s: float = 600.0, models: ModelHosting | None = None,
+                 training_options: dict[str, Any] | None = None) -> None:
+        self.metadata = metadata
+        self.objects = objects
+        self.wake_worker = wake_worker
+        self.training_budget_s = training_budget_s
+        self.models = models
+        self.training_options = training_options or {}
+
+    def _project(self, arn: str) -> ProjectRow:
+        row = self.metadata.get_project(arn)
+        if row is None:
+            raise ResourceNotFoundException(
+                f"The project {arn} does not exist. Check the ARN (DescribeProjects lists your projects)."
+            )
+        return row
+
+    def _version(self, arn: str) -> VersionRow:
+        row = self.metadata.get_version(arn)
+        if row is None:
+            raise ResourceNotFoundException(
+                f"The project version {arn} does not exist. Check the ARN "
+                "(DescribeProjectVersions lists the versions of a project)."
+            )
+        return row
+
+    def _dataset(self, arn: str) -> Any:
+        row = self.metadata.get_dataset(arn)
+        if row is None:
+            raise ResourceNotFoundException(
+                f"The dataset {arn} does not exist. Check the ARN (DescribeProjects lists each project's "
+                "datasets under Datasets)."
+            )
+        return row
+
+    def _check_output_bucket(self, output: dict[str, Any]) -> str:
+        bucket = output.get("S3Bucket")
+        if not bucket:
+            raise InvalidParameterException("OutputConfig.S3Bucket is required: name the bucket for training results.")
+        if not self.objects.bucket_exists(bucket):
+            raise InvalidParameterException(
+                f"The output bucket {bucket} does not exist or cannot be written. Create it "
+                f"(aws s3 mb s3://{bucket}) or choose another OutputConfig.S3Bucket."
+            )
+        return bucket

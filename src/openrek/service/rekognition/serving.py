@@ -1,0 +1,79 @@
+"""StartProjectVersion, StopProjectVersion, DetectCustomLabels: serving a trained (or copied) model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openrek.lifecycle import STARTABLE, VersionStatus, version_message, version_sources
+from openrek.service.context import RequestContext
+from openrek.service.errors import (
+    InvalidImageFormatException,
+    ResourceInUseException,
+    ResourceNotReadyException,
+)
+from openrek.service.rekognition.base import ModelHosting, ProviderBase
+from openrek.service.rekognition.images import image_bytes
+from openrek.service.rekognition.registry import operation
+
+
+class ServingOperations(ProviderBase):
+    def _hosting(self) -> ModelHosting:
+        if self.models is None:
+            raise ResourceNotReadyException("This openrek server does not host models.")
+        return self.models
+
+    @operation("StartProjectVersion")
+    def start_project_version(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        row = self._version(params["ProjectVersionArn"])
+        hosting = self._hosting()
+        model = (row.details or {}).get("model")
+        if row.status in (VersionStatus.RUNNING, VersionStatus.STARTING):
+            raise ResourceInUseException(f"The model {row.name} is already {row.status}.")
+        if row.status not in STARTABLE or not model:
+            raise ResourceNotReadyException(
+                f"The model {row.name} cannot start: its status is {row.status}. Only a model whose training "
+                "completed (TRAINING_COMPLETED), a finished copy (COPYING_COMPLETED) or a stopped model can be "
+                "started."
+            )
+        fields = {"min_inference_units": params["MinInferenceUnits"],
+                  "max_inference_units": params.get("MaxInferenceUnits")}
+        if not self.metadata.transition_version(row.arn, sorted(STARTABLE), VersionStatus.STARTING,
+                                                status_message=version_message(VersionStatus.STARTING), **fields):
+            raise ResourceInUseException(f"The model {row.name} changed state; describe it and try again.")
+        hosting.start(row.arn, model["artifact"])
+        return {"Status": VersionStatus.STARTING}
+
+    @operation("StopProjectVersion", metadata_only=True)
+    def stop_project_version(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        row = self._version(params["ProjectVersionArn"])
+        hosting = self._hosting()
+        if not self.metadata.transition_version(row.arn, version_sources(VersionStatus.STOPPING),
+                                                VersionStatus.STOPPING,
+                                                status_message=version_message(VersionStatus.STOPPING)):
+            raise ResourceInUseException(
+                f"The model {row.name} is not running (status {row.status}), so it cannot be stopped."
+            )
+        hosting.stop(row.arn)
+        return {"Status": VersionStatus.STOPPING}
+
+    @operation("DetectCustomLabels")
+    def detect_custom_labels(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        from openrek.jobs.model_host import ModelNotLoaded
+
+        arn = params["ProjectVersionArn"]
+        row = self._version(arn)
+        if row.status != VersionStatus.RUNNING:
+            raise ResourceNotReadyException(
+                f"The model {row.name} is not running (status {row.status}). Start it with "
+                "StartProjectVersion and wait for RUNNING (aws rekognition wait project-version-running)."
+            )
+        data = image_bytes(self.objects, params["Image"])
+        try:
+            labels = self._hosting().predict(arn, data, params.get("MinConfidence"), params.get("MaxResults"))
+        except ModelNotLoaded:
+            raise ResourceNotReadyException(f"The model {row.name} is still loading; try again shortly.") from None
+        except ValueError as exc:  # the predictor could not decode the image
+            if getattr(exc, "code", "") == "InvalidImageFormatException":
+                raise InvalidImageFormatException(str(exc)) from None
+            raise
+        return {"CustomLabels": labels}

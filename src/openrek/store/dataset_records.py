@@ -178,10 +178,6 @@ class DatasetRecords:
                                 .where(_E.c.dataset_arn == arn).order_by(_E.c.id))
             return [(r.source_ref, r.line, sorted(labels.get(r.source_ref, [])), bool(r.has_errors)) for r in rows]
 
-    def existing_source_refs(self, arn: str) -> set[str]:
-        with self.engine.connect() as conn:
-            return {r[0] for r in conn.execute(select(_E.c.source_ref).where(_E.c.dataset_arn == arn))}
-
     # -- entries: writing (each with the dataset's new status, in one transaction) -----------
     def write_entries(self, arn: str, entries: Sequence[EntryData], *, replace_all: bool,
                       dataset_fields: dict[str, Any]) -> None:

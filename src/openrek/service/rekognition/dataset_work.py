@@ -66,10 +66,12 @@ def _entry(line: ValidatedLine) -> EntryData | None:
                      labeled=not p.unannotated, has_errors=has_errors, labels=dict(labels))
 
 
-def entries_of(manifest: ValidatedManifest, limits: Limits = DEFAULT_LIMITS) -> list[EntryData]:
+def entries_of(manifest: ValidatedManifest, limits: Limits = DEFAULT_LIMITS,
+               kept: dict[str, tuple[bool, list[str]]] | None = None) -> list[EntryData]:
     """The entries of validated lines (a later line with the same source-ref wins).
 
-    Raises DatasetJobError for AWS's dataset terminal content errors.
+    `kept`: the dataset's other entries (source-ref → (has errors, labels)) that the result joins, for
+    the whole-dataset checks. Raises DatasetJobError for AWS's dataset terminal content errors.
     """
     by_ref: dict[str, EntryData] = {}
     unkept: list[ValidatedLine] = []
@@ -81,8 +83,9 @@ def entries_of(manifest: ValidatedManifest, limits: Limits = DEFAULT_LIMITS) -> 
             by_ref.pop(entry.source_ref, None)
             by_ref[entry.source_ref] = entry
     entries = list(by_ref.values())
-    in_error = len(unkept) + sum(1 for e in entries if e.has_errors)
-    total = len(manifest.lines)
+    others = {ref: v for ref, v in (kept or {}).items() if ref not in by_ref}
+    in_error = len(unkept) + sum(1 for e in entries if e.has_errors) + sum(1 for e, _ in others.values() if e)
+    total = len(manifest.lines) + len(others)
     if total and in_error / total > limits.max_invalid_fraction:
         first = next((line.first_error() for line in manifest.lines if line.first_error()), None)
         raise DatasetJobError(
@@ -90,7 +93,7 @@ def entries_of(manifest: ValidatedManifest, limits: Limits = DEFAULT_LIMITS) -> 
             f"{in_error} of {total} JSON Lines ({in_error / total:.0%}) have errors; at most "
             f"{limits.max_invalid_fraction:.0%} may. First problem: "
             f"{first.message if first else 'a line without a valid source-ref'} Fix the lines and try again.")
-    labels = {name for e in entries for name in e.labels}
+    labels = {name for e in entries for name in e.labels} | {n for _, names in others.values() for n in names}
     if len(labels) > limits.max_labels:
         raise DatasetJobError(
             rules.ERROR_MANIFEST_TOO_MANY_LABELS,
@@ -167,9 +170,9 @@ class DatasetWork:
                                   use_case=dataset.use_case or None,
                                   content_moderation=moderation if dataset.use_case else None,
                                   feature=payload.get("feature"), limits=self.limits)
-        entries = entries_of(manifest, self.limits)
-        existing = self.metadata.existing_source_refs(arn)
-        total = len(existing | {e.source_ref for e in entries})
+        kept = {ref: (errors, labels) for ref, _line, labels, errors in self.metadata.entry_lines(arn)}
+        entries = entries_of(manifest, self.limits, kept)
+        total = len(set(kept) | {e.source_ref for e in entries})
         if total > self.limits.max_manifest_lines:
             raise DatasetJobError(
                 rules.ERROR_MANIFEST_ROWS_EXCEEDS_MAXIMUM,

@@ -183,6 +183,8 @@ class DatasetRecords:
                       dataset_fields: dict[str, Any]) -> None:
         """Adds `entries` (an existing source-ref is updated in place), or replaces every entry."""
         with self._session() as s:
+            if not s.execute(update(_D).where(_D.c.arn == arn).values(**dataset_fields)).rowcount:
+                return  # deleted meanwhile: write nothing
             if replace_all:
                 s.execute(delete(DatasetLabelRow).where(DatasetLabelRow.dataset_arn == arn))
                 s.execute(delete(DatasetEntryRow).where(DatasetEntryRow.dataset_arn == arn))
@@ -206,11 +208,12 @@ class DatasetRecords:
                           for e in entries for name, boxes in e.labels.items()]
             if label_rows:
                 s.execute(insert(_L), label_rows)
-            s.execute(update(_D).where(_D.c.arn == arn).values(**dataset_fields))
 
     def copy_entries(self, source_arn: str, target_arn: str, dataset_fields: dict[str, Any]) -> None:
         """Copies every entry of one dataset into another (empty) one, and sets the target's status."""
         with self._session() as s:
+            if not s.execute(update(_D).where(_D.c.arn == target_arn).values(**dataset_fields)).rowcount:
+                return  # deleted meanwhile: write nothing
             s.execute(insert(_E).from_select(
                 ["dataset_arn", "source_ref", "line", "listed", "labeled", "has_errors"],
                 select(literal(target_arn), _E.c.source_ref, _E.c.line, _E.c.listed, _E.c.labeled,
@@ -219,19 +222,26 @@ class DatasetRecords:
                 ["dataset_arn", "source_ref", "label", "boxes"],
                 select(literal(target_arn), _L.c.source_ref, _L.c.label, _L.c.boxes)
                 .where(_L.c.dataset_arn == source_arn)))
-            s.execute(update(_D).where(_D.c.arn == target_arn).values(**dataset_fields))
 
     def move_entries(self, source_arn: str, target_arn: str, source_refs: Sequence[str],
                      fields_by_dataset: dict[str, dict[str, Any]]) -> None:
         """Moves the named entries from one dataset to another and sets both datasets' statuses."""
         refs = list(source_refs)
-        with self._session() as s:
-            for start in range(0, len(refs), 500):
-                chunk = refs[start:start + 500]
-                s.execute(update(_E).where(and_(_E.c.dataset_arn == source_arn, _E.c.source_ref.in_(chunk)))
-                          .values(dataset_arn=target_arn))
-                s.execute(update(_L).where(and_(_L.c.dataset_arn == source_arn, _L.c.source_ref.in_(chunk)))
-                          .values(dataset_arn=target_arn))
-            for arn, values in fields_by_dataset.items():
-                s.execute(update(_D).where(_D.c.arn == arn).values(**values))
+        try:
+            with self._session() as s:
+                for arn, values in fields_by_dataset.items():
+                    if not s.execute(update(_D).where(_D.c.arn == arn).values(**values)).rowcount:
+                        raise _NotAll  # one was deleted meanwhile: move nothing
+                self._move(s, source_arn, target_arn, refs)
+        except _NotAll:
+            return
+
+    @staticmethod
+    def _move(s: Session, source_arn: str, target_arn: str, refs: list[str]) -> None:
+        for start in range(0, len(refs), 500):
+            chunk = refs[start:start + 500]
+            s.execute(update(_E).where(and_(_E.c.dataset_arn == source_arn, _E.c.source_ref.in_(chunk)))
+                      .values(dataset_arn=target_arn))
+            s.execute(update(_L).where(and_(_L.c.dataset_arn == source_arn, _L.c.source_ref.in_(chunk)))
+                      .values(dataset_arn=target_arn))
 

@@ -24,7 +24,7 @@ from openrek.service.rekognition.base import ProviderBase, now_ms
 from openrek.service.rekognition.registry import operation
 from openrek.service.rekognition.training_jobs import MODELS_BUCKET, artifact_prefix
 from openrek.store.metadata import DuplicateError, MetadataStore
-from openrek.store.objects import ObjectStore
+from openrek.store.objects import ObjectStore, ObjectStoreError
 from openrek.store.schema import JobRow, VersionRow
 
 log = logging.getLogger("openrek.copy")
@@ -141,7 +141,11 @@ class CopyWork:
             if summary:
                 key = output_key(payload["output_prefix"], EVALUATION_SUMMARY, payload["project_name"],
                                  payload["version_name"])
-                self.objects.copy_object(summary["Bucket"], summary["Name"], payload["output_bucket"], key)
-                copied["Summary"] = {"S3Object": {"Bucket": payload["output_bucket"], "Name": key}}
+                try:
+                    self.objects.copy_object(summary["Bucket"], summary["Name"], payload["output_bucket"], key)
+                    copied["Summary"] = {"S3Object": {"Bucket": payload["output_bucket"], "Name": key}}
+                except ObjectStoreError:  # the source's summary is gone: the model still copies
+                    log.warning("evaluation summary s3://%s/%s not copied", summary["Bucket"], summary["Name"])
+                    copied.pop("Summary", None)
             details["EvaluationResult"] = copied
         return details

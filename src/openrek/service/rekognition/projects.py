@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from openrek.lifecycle import DATASET_BUSY
 from openrek.service.context import RequestContext
 from openrek.service.errors import InvalidParameterException, ResourceInUseException
 from openrek.service.rekognition import arns
@@ -74,5 +75,10 @@ class ProjectOperations(ProviderBase):
                 f"The project {row.name} still has model versions. Delete them first with "
                 "DeleteProjectVersion, then delete the project."
             )
+        busy = [d for d in self.metadata.list_datasets([row.arn]) if d.status in DATASET_BUSY]
+        if busy:
+            raise ResourceInUseException(
+                f"The {busy[0].dataset_type} dataset of project {row.name} is {busy[0].status}; wait until "
+                "DescribeDataset shows it complete or failed, then delete the project.")
         self.metadata.delete_project(row.arn)
         return {"Status": "DELETING"}

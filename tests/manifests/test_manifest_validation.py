@@ -114,6 +114,8 @@ def test_detection_boxes(mk: Factory, store) -> None:
         "valid", "valid", "invalid", "invalid", "invalid", "ignored", "invalid", "valid"]
     assert m.records[0].boxes[0].label == "raccoon" and m.records[0].labels == ["raccoon"]
     assert line_codes(m, 1) == [rules.ERROR_INVALID_BOUNDING_BOX] and len(m.records[1].boxes) == 1
+    # Each box says which attribute and annotation it came from (the off-frame annotation 0 is gone).
+    assert m.records[1].attributes == ["bounding-box"] and m.records[1].boxes[0].source == ("bounding-box", 1)
     assert sorted(line_codes(m, 2)) == [rules.ERROR_INVALID_BOUNDING_BOX, rules.ERROR_NO_VALID_ANNOTATIONS]
     assert sorted(line_codes(m, 3)) == [rules.ERROR_BOUNDING_BOX_TOO_SMALL, rules.ERROR_NO_VALID_ANNOTATIONS]
     assert line_codes(m, 4) == [rules.ERROR_TOO_MANY_BOUNDING_BOXES]
@@ -274,6 +276,7 @@ def test_one_broken_pair_leaves_the_line_valid(mk: Factory, store) -> None:
     line.update({"color": "black", "color-metadata": {"class-name": "black", "type": "groundtruth/image-classification"}})
     m = validate_manifest(store, MANIFESTS, mk.manifest([line, cls_line(mk.image(), "dog")]).name, role="training")
     assert m.lines[0].status == "valid" and m.records[0].labels == ["cat"]
+    assert m.records[0].attributes == ["label"]  # the broken pair gave nothing
     out = m.lines[0].validation_json()
     assert out["errors"] == [] and out["color-metadata"]["errors"][0]["code"] == rules.ERROR_INVALID_LABEL_ATTRIBUTE_FORMAT
 

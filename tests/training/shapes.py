@@ -112,8 +112,13 @@ def write_manifest(
     examples: Sequence[Example],
     prefix: str,
     detection: bool = False,
+    multilabel_transform: bool = False,
 ) -> None:
-    """Upload the images and a Ground Truth manifest describing them."""
+    """Upload the images and a Ground Truth manifest describing them.
+
+    Image-level labels are `shape`, `shape-1`, … classification pairs, or with `multilabel_transform` the
+    `tags0`, `tags1`, … multi-label pairs AWS's Ground Truth transform writes.
+    """
     lines = []
     labels = sorted({lab for ex in examples for lab in ex.labels})
     for i, ex in enumerate(examples):
@@ -145,14 +150,17 @@ def write_manifest(
             }
         else:
             for k, lab in enumerate(ex.labels):
-                attr = "shape" if k == 0 else f"shape-{k}"
-                line[attr] = 1
+                if multilabel_transform:
+                    attr, value, type_ = f"tags{k}", k, "groundtruth/image-classification-multilabel"
+                else:
+                    attr, value, type_ = ("shape" if k == 0 else f"shape-{k}"), 1, "groundtruth/image-classification"
+                line[attr] = value
                 line[f"{attr}-metadata"] = {
                     "confidence": 1,
                     "class-name": lab,
                     "human-annotated": "yes",
                     "creation-date": "2024-01-01T00:00:00",
-                    "type": "groundtruth/image-classification",
+                    "type": type_,
                     "job-name": "labeling-job/shapes",
                 }
         lines.append(json.dumps(line))

@@ -14,7 +14,15 @@ from openrek.training.inference import InvalidImageFormat, Predictor
 from openrek.training.pipeline import run_training
 from openrek.training.request import S3Ref, TrainingRequest
 
-from .shapes import classification_examples, detection_examples, jpeg_bytes, png_bytes, write_manifest
+from .shapes import (
+    classification_examples,
+    detection_examples,
+    jpeg_bytes,
+    multilabel_examples,
+    png_bytes,
+    write_manifest,
+)
+from .snapshot_layout import DETAILS, EVALUATION, TRAINING, check_line, class_map_of, read_lines
 
 ARN = "arn:aws:rekognition:us-east-1:000000000000:project/{p}/version/v1/1700000000000"
 
@@ -86,20 +94,20 @@ def test_classification_end_to_end(classification) -> None:  # type: ignore[no-u
     )
     assert {r["NumberOfTestingImages"] for r in per_label} == {4}
 
-    lines = [
-        json.loads(t)
-        for t in objects.get_bytes("out", "results/TestingGroundTruth-shapes-v1.json").splitlines()
-    ]
+    lines = read_lines(objects.get_bytes("out", "results/TestingGroundTruth-shapes-v1.json"))
     assert len(lines) == 12
-    first = lines[0]
-    assert first["source-ref"].startswith("s3://data/test/")
-    assert first["rekognition-custom-labels-evaluation-metadata"]["human-annotated"] == "no"
-    d = first["rekognition-custom-labels-evaluation-details"]
-    assert d["version"] == 1 and d["ground-truth-labelling-jobs"] == ["shape"]
-    assert (
-        sum(d[k] for k in ("is-true-positive", "is-true-negative", "is-false-positive", "is-false-negative"))
-        == 1
-    )
+    assert all(check_line(line) == "image-level" for line in lines)
+    assert class_map_of(lines) == {0: "blue", 1: "green", 2: "red"}
+    for line, ex in zip(lines, test, strict=True):
+        assert line["source-ref"].startswith("s3://data/test/")
+        assert line[f"{TRAINING}-0-metadata"]["class-name"] == ex.labels[0]
+        assert f"{EVALUATION}-1" not in line  # classification judges the top label only
+        meta = line[f"{EVALUATION}-0-metadata"]
+        assert meta["type"] == "groundtruth/image-classification"
+        assert meta[DETAILS]["ground-truth-labelling-jobs"] == ["labeling-job/shapes"]
+        assert meta[DETAILS]["is-present-in-ground-truth"] == (meta["class-name"] == ex.labels[0])
+    right = sum(line[f"{EVALUATION}-0-metadata"][DETAILS]["is-true-positive"] for line in lines)
+    assert right >= 9  # F1 ≥ 0.8 above
 
 
 def test_predictor_classification(classification) -> None:  # type: ignore[no-untyped-def]
@@ -142,6 +150,40 @@ def test_predictor_rejects_invalid_images(classification) -> None:  # type: igno
     assert isinstance(predictor.predict(jpeg_bytes(Image.new("L", (70, 90), 128)), 0, 1), list)
 
 
+def test_multi_label_from_aws_transform_manifests(tmp_path: Path) -> None:
+    objects = _store(tmp_path)
+    train = multilabel_examples(60, seed=41)
+    test = multilabel_examples(12, seed=42)
+    write_manifest(objects, "data", "train.manifest", train, "train", multilabel_transform=True)
+    write_manifest(objects, "data", "test.manifest", test, "test", multilabel_transform=True)
+    outcome = run_training(_request("tags", "train.manifest", "test.manifest", {"image_size": 64}), objects)
+    assert outcome.status == "TRAINING_COMPLETED", outcome.status_message
+    assert outcome.task == "multi_label" and set(outcome.label_thresholds) == {"blue", "green", "red"}
+    summary = json.loads(objects.get_bytes("out", "results/ManifestSummary-tags-v1.json"))
+    assert summary["statistics"]["training"]["valid_json_lines"] == 60
+    assert summary["statistics"]["testing"]["invalid_json_lines"] == 0
+
+    lines = read_lines(objects.get_bytes("out", "results/TestingGroundTruth-tags-v1.json"))
+    assert len(lines) == 12 and all(check_line(line) == "image-level" for line in lines)
+    assert class_map_of(lines) == {0: "blue", 1: "green", 2: "red"}
+    for line, ex in zip(lines, test, strict=True):
+        truth = [line[f"{TRAINING}-{n}-metadata"]["class-name"] for n in range(len(ex.labels))]
+        assert truth == ex.labels and f"{TRAINING}-{len(ex.labels)}" not in line
+        judged = {}
+        n = 0
+        while f"{EVALUATION}-{n}" in line:
+            meta = line[f"{EVALUATION}-{n}-metadata"]
+            assert meta["type"] == "groundtruth/image-classification-multilabel"
+            judged[meta["class-name"]] = meta[DETAILS]
+            n += 1
+        # Every ground-truth label is judged (found or missed); nothing is judged twice.
+        assert set(ex.labels) <= set(judged) and n == len(judged)
+        for name, details in judged.items():
+            assert details["is-present-in-ground-truth"] == (name in ex.labels)
+            # Judged labels are predicted or in the ground truth, so none is a true negative here.
+            assert not details["is-true-negative"]
+
+
 def test_terminal_manifest_error_becomes_training_failed(tmp_path: Path) -> None:
     objects = _store(tmp_path)
     objects.put_object("data", "empty.manifest", b"")
@@ -175,18 +217,22 @@ def test_detection_end_to_end(tmp_path: Path) -> None:
     metrics = summary["AggregatedEvaluationResults"]["Metrics"]
     assert "AveragePrecision" in metrics and "AverageRecall" in metrics and "ConfusionMatrix" not in metrics
     assert 0 <= summary["OpenRekDetails"]["MeanAveragePrecisionIoU50To95"] <= metrics["AveragePrecision"]
-    lines = [
-        json.loads(t)
-        for t in objects.get_bytes("out", "results/TestingGroundTruth-boxes-v1.json").splitlines()
-    ]
-    ev = lines[0]["rekognition-custom-labels-evaluation"]
-    assert ev["image_size"] == [{"width": 128, "height": 128, "depth": 3}]
-    meta = lines[0]["rekognition-custom-labels-evaluation-metadata"]
-    assert (
-        len(meta["objects"])
-        == len(ev["annotations"])
-        == len(lines[0]["rekognition-custom-labels-evaluation-details"]["objects"])
-    )
+    lines = read_lines(objects.get_bytes("out", "results/TestingGroundTruth-boxes-v1.json"))
+    assert len(lines) == len(test) and all(check_line(line) == "detection" for line in lines)
+    assert class_map_of(lines) == {0: "box"}
+    found = {"is-true-positive": 0, "is-false-positive": 0, "is-false-negative": 0}
+    for line, ex in zip(lines, test, strict=True):
+        truth = line[f"{TRAINING}-0"]
+        assert len(truth["annotations"]) == len(ex.boxes)
+        assert truth["image_size"] == line[EVALUATION]["image_size"] == [{"width": 128, "height": 128, "depth": 3}]
+        assert line[f"{TRAINING}-0-metadata"]["class-map"] == line[f"{EVALUATION}-metadata"]["class-map"]
+        for obj in line[f"{EVALUATION}-metadata"]["objects"]:
+            assert obj[DETAILS]["ground-truth-labelling-jobs"] == ["labeling-job/boxes"]
+            for k in found:
+                found[k] += obj[DETAILS][k]
+    assert found["is-true-positive"] > 0  # F1 ≥ 0.5 above
+    # Each ground-truth box is matched by at most one listed box.
+    assert found["is-true-positive"] + found["is-false-negative"] <= sum(len(ex.boxes) for ex in test)
 
     predictor = Predictor.load(objects, outcome.artifact)
     assert predictor.predict(png_bytes(test[0].image), 0, 5), "MinConfidence 0 returns the candidates"

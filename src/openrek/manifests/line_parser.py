@@ -1,8 +1,10 @@
 """One manifest JSON line → its source-ref and label attributes, with AWS's per-line error codes.
 
 Recognises Ground Truth image classification (`<attr>` + `<attr>-metadata.class-name`; several pairs on a
-line = multi-label), SageMaker's native multi-label form (`class-map`), object detection (`annotations[]`
-in pixels) and Content Moderation adapter lines (`content-moderation-groundtruth`). Checks that need the
+line = multi-label), the multi-label form AWS's Ground Truth transform writes (the same integer +
+`class-name` pairs, typed `groundtruth/image-classification-multilabel`), SageMaker's native multi-label
+form (`"<attr>": [ids]` with `class-map`), object detection (`annotations[]` in pixels) and Content
+Moderation adapter lines (`content-moderation-groundtruth`). Checks that need the
 image (box geometry against the frame, image dimensions) live in `validation.py`; this module does no I/O.
 """
 
@@ -235,12 +237,13 @@ def _is_int(value: Any) -> bool:
 
 
 def _parse_classification(attr: LabelAttribute, value: Any, metadata: dict[str, Any], at: str,
-                          limits: Limits) -> None:
+                          limits: Limits, type_name: str = rules.TYPE_CLASSIFICATION) -> None:
+    """`"<attr>": <int>` with `class-name`: one image-level label (also AWS's multi-label transform form)."""
     if not _is_int(value):
         attr.value_errors.append(line_error(
             rules.ERROR_INVALID_LABEL_ATTRIBUTE_FORMAT, at,
-            f"the format of the label attribute \"{attr.name}\" is invalid: for \"{rules.TYPE_CLASSIFICATION}\" "
-            f"it must be an integer class id, not {json.dumps(value)[:60]}."))
+            f"the format of the label attribute \"{attr.name}\" is invalid: for \"{type_name}\" "
+            f"with \"class-name\" it must be an integer class id, not {json.dumps(value)[:60]}."))
     if "class-name" not in metadata:
         attr.metadata_errors.append(line_error(
             rules.ERROR_INVALID_LABEL_ATTRIBUTE_METADATA_FORMAT, at,
@@ -267,6 +270,21 @@ def _class_map(attr: LabelAttribute, metadata: dict[str, Any], at: str, type_nam
 
 def _parse_multilabel(attr: LabelAttribute, value: Any, metadata: dict[str, Any], at: str,
                       limits: Limits) -> None:
+    """Either of the two multi-label forms, told apart by the value and the metadata.
+
+    SageMaker's native form is a list of ids resolved through `class-map`; AWS's Ground Truth transform
+    writes one integer attribute per label with `class-name` beside it (and no `class-map`).
+    """
+    if not isinstance(value, list) and "class-map" not in metadata:
+        if "class-name" in metadata:
+            _parse_classification(attr, value, metadata, at, limits, rules.TYPE_MULTILABEL)
+            return
+        attr.metadata_errors.append(line_error(
+            rules.ERROR_INVALID_LABEL_ATTRIBUTE_METADATA_FORMAT, at,
+            f"the format of the label attribute metadata \"{attr.name}-metadata\" is invalid: "
+            f"\"{rules.TYPE_MULTILABEL}\" needs \"class-name\" (for an integer value, one label per "
+            "attribute) or a \"class-map\" object such as {\"0\": \"cat\"} (for a list of class ids)."))
+        return
     class_map = _class_map(attr, metadata, at, rules.TYPE_MULTILABEL, "cat")
     if class_map is None:
         return

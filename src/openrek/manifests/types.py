@@ -20,6 +20,8 @@ class Box:
     top: float
     width: float
     height: float
+    # Where the box came from: (label attribute, index in its `annotations`); not part of equality.
+    source: tuple[str, int] | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -48,6 +50,7 @@ class ManifestRecord:
     height: int = 0
     raw: dict[str, Any] = field(default_factory=dict)  # the parsed JSON line as read
     manifest: str = ""  # s3://bucket/key of the manifest file the line came from
+    attributes: list[str] = field(default_factory=list)  # the label attributes of `raw` that were used
 
 
 class TerminalManifestError(Exception):

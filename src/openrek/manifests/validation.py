@@ -346,12 +346,12 @@ def _resolve(line: ParsedLine, image: ImageInfo | ManifestError | None, use_case
         return ValidatedLine(line, "invalid")
     assert line.source is not None and image is not None and line.obj is not None
 
-    def record(labels: list[str], boxes: list[Box]) -> ManifestRecord:
+    def record(labels: list[str], boxes: list[Box], used: list[LabelAttribute]) -> ManifestRecord:
         assert line.source is not None and image is not None and line.obj is not None
         return ManifestRecord(line_index=line.line_index, source_ref=line.obj["source-ref"],
                               bucket=line.source.bucket, key=line.source.key, version=None,
                               labels=labels, boxes=boxes, width=image.width, height=image.height,
-                              raw=line.obj, manifest=line.manifest_uri)
+                              raw=line.obj, manifest=line.manifest_uri, attributes=[a.name for a in used])
 
     if use_case != "OBJECT_LOCALIZATION":
         labels: list[str] = []
@@ -372,7 +372,7 @@ def _resolve(line: ParsedLine, image: ImageInfo | ManifestError | None, use_case
                 rules.ERROR_INVALID_LABEL_ATTRIBUTE_FORMAT, at,
                 f"the image has {len(labels)} labels; an image can have at most {limits.max_labels_per_image}."))
             return ValidatedLine(line, "invalid", image=image)
-        return ValidatedLine(line, "valid", record(sorted(labels), []), image)
+        return ValidatedLine(line, "valid", record(sorted(labels), [], usable), image)
 
     # Object localization: check each box against the (EXIF-oriented) frame.
     for attr in usable:
@@ -417,7 +417,7 @@ def _resolve(line: ParsedLine, image: ImageInfo | ManifestError | None, use_case
             if ann.ok and ann.label is not None:
                 assert ann.left is not None and ann.top is not None and ann.width is not None \
                     and ann.height is not None
-                boxes.append(Box(ann.label, ann.left, ann.top, ann.width, ann.height))
+                boxes.append(Box(ann.label, ann.left, ann.top, ann.width, ann.height, source=(attr.name, ann.index)))
     if not boxes:
         line.line_errors.append(line_error(
             rules.ERROR_NO_VALID_ANNOTATIONS, at,
@@ -425,7 +425,8 @@ def _resolve(line: ParsedLine, image: ImageInfo | ManifestError | None, use_case
             "errors). Fix the boxes."))
         return ValidatedLine(line, "invalid", image=image)
     labels = sorted({b.label for b in boxes})
-    return ValidatedLine(line, "valid", record(labels, boxes), image)
+    boxed = {b.source[0] for b in boxes if b.source is not None}
+    return ValidatedLine(line, "valid", record(labels, boxes, [a for a in usable if a.name in boxed]), image)
 
 
 # ------------------------------------------------------------------------------------------ entry points

@@ -28,6 +28,7 @@ from openrek.manifests.types import Box, ManifestRecord, TerminalManifestError
 from openrek.store.objects import ObjectStore
 from openrek.training.data import Budget, Example
 from openrek.training.evaluation_files import (
+    SnapshotClassMap,
     detection_snapshot_line,
     evaluation_summary,
     image_level_snapshot_line,
@@ -312,6 +313,7 @@ def run_training(
 def _evaluate(task: str, predictor: Predictor, test: list[Example], labels: list[str]) -> _Evaluation:
     from openrek.training.detector import gt_ratios
 
+    class_map = SnapshotClassMap(labels, [ex.record for ex in test if ex.record is not None])
     if task == DETECTION:
         preds = []
         ims = []
@@ -327,7 +329,8 @@ def _evaluate(task: str, predictor: Predictor, test: list[Example], labels: list
             assert ex.record is not None
             snapshot.append(
                 detection_snapshot_line(
-                    ex.record, pb, ps, pl, labels, thresholds, im.gt_boxes, im.gt_labels, ex.image.size
+                    ex.record, pb, ps, pl, labels, thresholds, im.gt_boxes, im.gt_labels, ex.image.size,
+                    class_map,
                 )
             )
         return _Evaluation(lm, aggregate(lm), thresholds, snapshot)
@@ -352,5 +355,5 @@ def _evaluate(task: str, predictor: Predictor, test: list[Example], labels: list
     snapshot = []
     for ex, s in zip(test, scores, strict=True):
         assert ex.record is not None
-        snapshot.append(image_level_snapshot_line(ex.record, s, labels, thresholds, multi))
+        snapshot.append(image_level_snapshot_line(ex.record, s, labels, thresholds, multi, class_map))
     return _Evaluation(lm, aggregate(lm), thresholds, snapshot, confusion)

@@ -34,6 +34,7 @@ from openrek.training.evaluation_files import (
     image_level_snapshot_line,
     jsonl_bytes,
 )
+from openrek.training.image_copy import ImageCopyError, copy_images
 from openrek.training.metrics import (
     ImageDetections,
     LabelMetrics,
@@ -181,8 +182,15 @@ def run_training(
     labels = list(prepared.labels)
     say(f"loading images: {len(prepared.train)} training, {len(prepared.test)} testing ({task})")
     keep = 2 * max(options.image_size, options.detector_image_size)
-    train = _examples(objects, prepared.train, say, keep)
-    test = _examples(objects, prepared.test, say, keep)
+    say("copying the images into the service")
+    try:
+        train_records = copy_images(objects, prepared.train, request.artifact_bucket, request.artifact_prefix)
+        test_records = copy_images(objects, prepared.test, request.artifact_bucket, request.artifact_prefix + "test-")
+    except ImageCopyError as exc:
+        return _failed(f"ERROR_FAILED_IMAGES_S3_COPY: {exc}. Check that the images still exist, then train again.",
+                       prepared, started)
+    train = _examples(objects, train_records, say, keep)
+    test = _examples(objects, test_records, say, keep)
     if not train or not test:
         return _failed(
             "ERROR_FAILED_IMAGES_S3_COPY: the training or testing images could not be read from the object store.",

@@ -8,6 +8,8 @@ the one a bucket that does not exist gets, so nothing tells `.openrek-models` ap
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
+from openrek.manifests import rules
 from openrek.store.objects import DirectoryObjectStore
 from tests.support.images import classification_line, shape_image
 from tests.support.server import ServerProcess
@@ -22,6 +25,7 @@ from tests.support.server import ServerProcess
 MODELS = ".openrek-models"
 ABSENT = ".no-such-bucket"
 SECRET = "planted/secret.jpg"
+FAST = {"Delay": 1, "MaxAttempts": 120}
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +110,79 @@ def bucket_name(s3, unique: str) -> str:  # type: ignore[no-untyped-def]
     name = f"internal-{unique}"
     s3.create_bucket(Bucket=name)
     return name
+
+
+def _assets(bucket: str, key: str) -> dict:
+    return {"Assets": [{"GroundTruthManifest": {"S3Object": {"Bucket": bucket, "Name": key}}}]}
+
+
+def _train_until_failed(rekognition, project: str, version: str, **params: Any) -> dict:  # type: ignore[no-untyped-def]
+    rekognition.create_project_version(ProjectArn=project, VersionName=version, **params)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        row = rekognition.describe_project_versions(ProjectArn=project, VersionNames=[version])[
+            "ProjectVersionDescriptions"][0]
+        if row["Status"] != "TRAINING_IN_PROGRESS":
+            return row
+        time.sleep(0.5)
+    raise AssertionError(f"{version} was still training after 120 s")
+
+
+def test_a_training_manifest_in_the_models_bucket_fails_like_a_missing_one(  # type: ignore[no-untyped-def]
+        rekognition, bucket_name: str, unique: str, planted: DirectoryObjectStore) -> None:
+    project = rekognition.create_project(ProjectName=f"internal-manifest-{unique}")["ProjectArn"]
+    output = {"S3Bucket": bucket_name, "S3KeyPrefix": "out/"}
+    hidden = _train_until_failed(rekognition, project, "hidden", OutputConfig=output,
+                                 TrainingData=_assets(MODELS, "planted/train.manifest"),
+                                 TestingData={"AutoCreate": True})
+    absent = _train_until_failed(rekognition, project, "absent", OutputConfig=output,
+                                 TrainingData=_assets(ABSENT, "planted/train.manifest"),
+                                 TestingData={"AutoCreate": True})
+    assert hidden["Status"] == absent["Status"] == "TRAINING_FAILED"
+    assert rules.ERROR_MANIFEST_INACCESSIBLE_OR_UNSUPPORTED_FORMAT in hidden["StatusMessage"]
+    assert "NoSuchBucket" in hidden["StatusMessage"]
+    assert hidden["StatusMessage"].replace(MODELS, ABSENT) == absent["StatusMessage"]
+    assert "EvaluationResult" not in hidden
+
+
+def test_source_refs_into_the_models_bucket_are_invalid_source_refs(  # type: ignore[no-untyped-def]
+        rekognition, s3, bucket_name: str, unique: str, planted: DirectoryObjectStore) -> None:
+    lines = [classification_line(MODELS, f"planted/{label}-{i}.jpg", label)
+             for i, label in enumerate(["red", "blue"] * 10)]
+    s3.put_object(Bucket=bucket_name, Key="train.manifest", Body="\n".join(lines).encode())
+    project = rekognition.create_project(ProjectName=f"internal-refs-{unique}")["ProjectArn"]
+    row = _train_until_failed(rekognition, project, "v1", OutputConfig={"S3Bucket": bucket_name, "S3KeyPrefix": "out/"},
+                              TrainingData=_assets(bucket_name, "train.manifest"), TestingData={"AutoCreate": True})
+    assert row["Status"] == "TRAINING_FAILED"
+    assert rules.ERROR_TOO_MANY_INVALID_ROWS_IN_MANIFEST in row["StatusMessage"]
+    validation = row["TrainingDataResult"]["Validation"]["Assets"][0]["GroundTruthManifest"]["S3Object"]
+    body = s3.get_object(Bucket=validation["Bucket"], Key=validation["Name"])["Body"].read().decode()
+    checked = [json.loads(line) for line in body.splitlines() if line.strip()]
+    assert len(checked) == len(lines)
+    for line in checked:
+        [error] = line["errors"]
+        assert error["code"] == rules.ERROR_INVALID_SOURCE_REF_FORMAT
+        assert "bucket names never begin with a period" in error["message"]
+        assert "Point source-ref at an image in one of your own buckets" in error["message"]
+
+
+def test_the_models_bucket_is_no_output_bucket(rekognition, s3, bucket_name: str, unique: str,  # type: ignore[no-untyped-def]
+                                               planted: DirectoryObjectStore) -> None:
+    # Refused at once (once CreateProjectVersion checks it), or by the training job; never written to.
+    manifest = "\n".join(classification_line(bucket_name, f"img/{label}-{i}.jpg", label)
+                         for i, label in enumerate(["red", "blue"] * 10))
+    for i, label in enumerate(["red", "blue"] * 10):
+        s3.put_object(Bucket=bucket_name, Key=f"img/{label}-{i}.jpg", Body=shape_image(label, i, size=64))
+    s3.put_object(Bucket=bucket_name, Key="train.manifest", Body=manifest.encode())
+    project = rekognition.create_project(ProjectName=f"internal-out-{unique}")["ProjectArn"]
+    before = {o.key for o in planted.list_objects(MODELS)}
+    try:
+        row = _train_until_failed(rekognition, project, "v1", OutputConfig={"S3Bucket": MODELS, "S3KeyPrefix": "out/"},
+                                  TrainingData=_assets(bucket_name, "train.manifest"),
+                                  TestingData={"AutoCreate": True})
+    except rekognition.exceptions.InvalidParameterException as refused:
+        assert MODELS in str(refused)
+    else:
+        assert row["Status"] == "TRAINING_FAILED"
+        assert rules.ERROR_CANNOT_WRITE_OUTPUT_S3_BUCKET in row["StatusMessage"]
+    assert {o.key for o in planted.list_objects(MODELS)} == before

@@ -1,6 +1,7 @@
 """Model export through a real server: a version trained through the server, exported with the `openrek`
 CLI (and the HTTP endpoint behind it), run with plain onnxruntime by the snippet of docs/model-export.md,
-gives DetectCustomLabels' labels and confidences; errors for versions without a model."""
+gives DetectCustomLabels' labels and confidences; errors for versions without a model; the models bucket
+stays out of reach of Image.S3Object and CopyObject even where the real model files lie."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from tests.support.images import shape_image, upload_classification_set
 from tests.support.server import ServerProcess
 
 FAST = {"Delay": 1, "MaxAttempts": 300}
+MODELS = ".openrek-models"
 EXPORT = "/_openrek/model-export"
 LABELS = ["red", "blue", "green"]
 
@@ -210,3 +212,23 @@ def test_an_object_key_under_openrek_stays_an_object_in_virtual_host_style(openr
     assert requests.put(f"{openrek_server}{EXPORT}", data=b"mine", headers=host, timeout=10).status_code == 200
     assert requests.get(f"{openrek_server}{EXPORT}", headers=host, timeout=10).content == b"mine"
     assert s3.get_object(Bucket=bucket, Key=EXPORT[1:])["Body"].read() == b"mine"
+
+
+def test_the_real_model_files_are_out_of_reach(trained: dict[str, Any]) -> None:
+    rek, s3 = trained["rek"], trained["s3"]
+    keys = [o.key for o in trained["store"].list_objects(MODELS, prefix=f"{trained['project_name']}/v1/")]
+    assert {k.rsplit("/", 1)[-1] for k in keys} == {"model.onnx", "model.json"}
+
+    def refused(bucket: str, key: str) -> str:
+        with pytest.raises(rek.exceptions.InvalidS3ObjectException) as err:
+            rek.detect_custom_labels(ProjectVersionArn=trained["arn"], Image={"S3Object": {"Bucket": bucket,
+                                                                                         "Name": key}})
+        return err.value.response["Error"]["Message"]
+
+    for key in keys:
+        message = refused(MODELS, key)
+        assert message == refused(".no-such-bucket", key).replace(".no-such-bucket", MODELS)
+        assert "NoSuchBucket" in message
+        with pytest.raises(s3.exceptions.ClientError) as err:
+            s3.copy_object(Bucket=trained["bucket"], Key="copied", CopySource={"Bucket": MODELS, "Key": key})
+        assert err.value.response["Error"]["Code"] == "NoSuchBucket"

@@ -1,9 +1,13 @@
-"""Multi-label and detection train through a real server to TRAINING_COMPLETED and detect above chance;
-a manifest with 30 % broken lines fails with AWS's code and leaves no model behind."""
+"""Multi-label and detection train through a real server to TRAINING_COMPLETED and detect above chance
+(the exported detector, run by docs/model-export.md's snippet, finds the same boxes); a manifest with
+30 % broken lines fails with AWS's code and leaves no model behind."""
 
 from __future__ import annotations
 
+import io
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +15,7 @@ import pytest
 
 from openrek.store.objects import DirectoryObjectStore
 from tests.support.clients import client
+from tests.support.exported_model import assert_same_labels, snippet
 from tests.support.server import ServerProcess
 from tests.training.shapes import detection_examples, multilabel_examples, png_bytes, write_manifest
 
@@ -74,7 +79,7 @@ def test_multi_label_trains_and_detects_above_chance(quick_server: ServerProcess
     rek.stop_project_version(ProjectVersionArn=version["ProjectVersionArn"])
 
 
-def test_detection_trains_and_finds_boxes(quick_server: ServerProcess) -> None:
+def test_detection_trains_and_finds_boxes(quick_server: ServerProcess, tmp_path: Path) -> None:
     rek, s3 = client("rekognition", quick_server.endpoint), client("s3", quick_server.endpoint)
     s3.create_bucket(Bucket="boxes")
     write_manifest(S3Uploads(s3), "boxes", "train.manifest", detection_examples(40, seed=31), "train", detection=True)
@@ -92,6 +97,26 @@ def test_detection_trains_and_finds_boxes(quick_server: ServerProcess) -> None:
             assert all(0.0 <= box[k] <= 1.0 for k in ("Width", "Height", "Left", "Top"))
         found_any += bool(labels)
     assert found_any >= 5
+    # The exported detector, run by the documented snippet, finds the same boxes.
+    onnx_path = tmp_path / "detector.onnx"
+    done = subprocess.run([sys.executable, "-m", "openrek.cli.main", "--endpoint-url", quick_server.endpoint,
+                           "models", "export", "--project-version-arn", version["ProjectVersionArn"],
+                           "--output", str(onnx_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    code = snippet()
+    session, meta = code["load_model"](str(onnx_path), str(tmp_path / "detector.json"))
+    assert meta["task"] == "detection" and meta["input"]["batch"] == 1
+    compared = 0
+    for ex in detection_examples(4, seed=33):
+        data = png_bytes(ex.image)
+        for confidence in (None, 0):
+            params = {} if confidence is None else {"MinConfidence": confidence}
+            served = rek.detect_custom_labels(ProjectVersionArn=version["ProjectVersionArn"],
+                                              Image={"Bytes": data}, **params)["CustomLabels"]
+            local = code["detect_custom_labels"](session, meta, io.BytesIO(data), min_confidence=confidence)
+            assert_same_labels(served, local, f"detection, MinConfidence={confidence}")
+            compared += len(served)
+    assert compared >= 4
     rek.stop_project_version(ProjectVersionArn=version["ProjectVersionArn"])
 
 

@@ -51,6 +51,16 @@ def test_source_ref_missing_or_malformed() -> None:
     assert codes(parse(line)) == [rules.ERROR_INVALID_SOURCE_REF_FORMAT]
 
 
+def test_source_ref_into_an_internal_bucket_is_invalid() -> None:
+    line = cls_line("a.jpg", "cat")
+    line["source-ref"] = "s3://.openrek-models/project/v1/1/model.json"
+    parsed = parse(line)
+    assert codes(parsed) == [rules.ERROR_INVALID_SOURCE_REF_FORMAT] and parsed.source is None
+    message = parsed.line_errors[0].message
+    assert message.startswith(f"Line 1 of {URI}: the format of the source-ref value is invalid: '.openrek-models'")
+    assert "bucket names never begin with a period" in message
+
+
 def test_unannotated_and_attributes_without_metadata() -> None:
     assert parse({"source-ref": "s3://bkt/a.jpg"}).unannotated
     line = parse({"source-ref": "s3://bkt/a.jpg", "label": 1})

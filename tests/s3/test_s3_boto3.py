@@ -61,8 +61,12 @@ def test_invalid_bucket_name(s3_server: S3Server) -> None:
     # botocore refuses most bad names itself; send one it lets through.
     response = requests.put(f"{s3_server.endpoint}/Bad_Name")
     assert response.status_code == 400 and b"<Code>InvalidBucketName</Code>" in response.content
+    # Names starting with "." are openrek's own (the store's .meta, the models bucket): they cannot be
+    # created, and otherwise they do not exist.
+    response = requests.put(f"{s3_server.endpoint}/.meta")
+    assert response.status_code == 400 and b"<Code>InvalidBucketName</Code>" in response.content
     response = requests.get(f"{s3_server.endpoint}/.meta/anything")
-    assert response.status_code == 400 and b"InvalidBucketName" in response.content
+    assert response.status_code == 404 and b"<Code>NoSuchBucket</Code>" in response.content
 
 
 def test_put_get_head_delete(s3_client, bucket: str) -> None:

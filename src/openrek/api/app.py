@@ -1,6 +1,7 @@
 """The ASGI application: one port serving Rekognition's JSON 1.1 protocol and a path-style S3 endpoint.
 
-Requests carrying `X-Amz-Target` go to Rekognition; everything else is S3.
+Requests carrying `X-Amz-Target` go to Rekognition, paths under `/_openrek/` (never an S3 bucket) to
+openrek's own endpoints (model export); everything else is S3.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from openrek.api.model_export import handle_openrek, is_openrek_request
 from openrek.api.rekognition.handler import handle_rekognition
 from openrek.api.s3.handler import handle_s3
 from openrek.api.sigv4 import credential_scope
@@ -38,6 +40,8 @@ def create_app(
             ctx = RequestContext(account=account, region=scope.region if scope else default_region,
                                  request_id=request_id)
             return await handle_rekognition(request, provider, ctx)
+        if is_openrek_request(request):
+            return await handle_openrek(request, provider, request_id)
         return await handle_s3(request, objects, request_id)
 
     @asynccontextmanager

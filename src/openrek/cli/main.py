@@ -1,4 +1,4 @@
-"""Entry point of ``openrek``: global options, then ``rekognition <operation>``, ``wait`` or ``server``.
+"""Entry point of ``openrek``: global options, then ``rekognition <operation>``, ``wait``, ``models`` or ``server``.
 
 Parsing, messages and exit codes follow AWS CLI v1: argparse usage errors exit 2; unknown options,
 parameter errors, service errors and waiter failures print ``\\n<message>\\n`` on stderr and exit 255.
@@ -61,7 +61,9 @@ GLOBAL_OPTIONS: list[tuple[str, dict[str, Any], str]] = [
     ("v2-debug", {"action": "store_true", "dest": "v2_debug"}, "Accepted for compatibility; does nothing."),
 ]
 
-TOP_COMMANDS = [SERVICE, "server", "help"]
+TOP_COMMANDS = [SERVICE, "models", "server", "help"]
+# Global options that take a value (the command is the first word that is neither these nor their values).
+_VALUED = frozenset("--" + name for name, kwargs, _ in GLOBAL_OPTIONS if "action" not in kwargs and name != "version")
 
 
 def version_string() -> str:
@@ -145,11 +147,21 @@ def main(argv: list[str] | None = None) -> int:
     if argv in (["--help"], ["-h"]):
         argv = ["help"]
     parser = main_parser()
+    tail: list[str] = []
+    index = _command_index(argv)
+    if index is not None and argv[index] == "models":
+        # After `models`, --output is the command's own (the file to write), not the global output format.
+        argv, tail = argv[: index + 1], argv[index + 1 :]
     parsed, remaining = parser.parse_known_args(argv)
     try:
+        models_args: argparse.Namespace | None = None
+        if parsed.command == "models":
+            from openrek.cli import models
+
+            models_args = models.parse(remaining + tail, parsed)
         _resolve_globals(parsed)
         if parsed.debug:
-            _start_debug_log(argv)
+            _start_debug_log(argv + tail)
         if parsed.command == "help":
             from openrek.cli import help as help_
 
@@ -157,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if parsed.command == "server":
             return _server(remaining)
+        if models_args is not None:
+            return models.run(models_args, parsed)
         from openrek.cli.commands import service_command
 
         return service_command(remaining, parsed)
@@ -174,6 +188,17 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("openrek").debug("Exception caught in main()", exc_info=True)
         _write_error(str(e))
         return 255
+
+
+def _command_index(argv: list[str]) -> int | None:
+    """Where the command word is in `argv` (global options may come first), or None."""
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if not token.startswith("-"):
+            return i
+        i += 2 if token in _VALUED else 1
+    return None
 
 
 def _start_debug_log(argv: list[str]) -> None:

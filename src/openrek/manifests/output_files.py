@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..store.objects import ObjectStore, ObjectStoreError
+from ..store.objects import ObjectStore, ObjectStoreError, is_internal_bucket
 from . import rules
 from .refs import ManifestRef
 from .types import ManifestError, ManifestRecord, TerminalManifestError
@@ -77,7 +77,7 @@ def ground_truth_bytes(records: Sequence[ManifestRecord]) -> bytes:
 def check_output_bucket(objects: ObjectStore, bucket: str) -> None:
     """Raise ERROR_CANNOT_WRITE_OUTPUT_S3_BUCKET unless the output bucket exists."""
     try:
-        exists = objects.bucket_exists(bucket)
+        exists = not is_internal_bucket(bucket) and objects.bucket_exists(bucket)
     except ObjectStoreError:
         exists = False
     if not exists:

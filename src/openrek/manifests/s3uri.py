@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..store.objects import is_internal_bucket
+
 # S3's bucket rules, plus the legacy upper-case/underscore names botocore still accepts for Rekognition.
 _BUCKET_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.\-_]{1,253}[0-9A-Za-z]$")
 MAX_KEY_BYTES = 1024
@@ -45,6 +47,9 @@ def parse_s3_uri(text: object) -> S3Uri:
     bucket, sep, key = rest.partition("/")
     if not bucket:
         raise S3UriError(f"{text!r} names no bucket; write \"s3://bucket/path/image.jpg\"")
+    if is_internal_bucket(bucket):
+        raise S3UriError(f"{bucket!r} in {text!r} is not a valid S3 bucket name: bucket names never begin with "
+                         "a period. Point source-ref at an image in one of your own buckets")
     if not _BUCKET_RE.match(bucket) or ".." in bucket:
         raise S3UriError(f"{bucket!r} in {text!r} is not a valid S3 bucket name")
     if not sep or not key:

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..store.objects import ObjectStore, ObjectStoreError
+from ..store.objects import NoSuchBucket, ObjectStore, ObjectStoreError, is_internal_bucket
 from . import rules
 from .image_check import ImageInfo, check_image, read_object_bytes
 from .line_parser import Annotation, LabelAttribute, ParsedLine, check_box_geometry, line_error, parse_line
@@ -197,6 +197,8 @@ def read_manifest_text(objects: ObjectStore, ref: ManifestRef, role: Role, posit
     """
     what = _describe(ref, role, position)
     try:
+        if is_internal_bucket(ref.bucket):  # the models bucket is openrek's, not a place to train from
+            raise NoSuchBucket(f"The bucket {ref.bucket!r} does not exist.", bucket=ref.bucket)
         info = objects.head_object(ref.bucket, ref.name)
         if info.size > limits.max_manifest_bytes:
             raise TerminalManifestError(

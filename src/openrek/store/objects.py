@@ -273,9 +273,18 @@ _IP_RE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
 _RESERVED_DIRS = frozenset({".meta", ".uploads", ".tmp"})
 
 
+def is_internal_bucket(name: str) -> bool:
+    """True for openrek's own buckets (the models bucket, the store's bookkeeping directories).
+
+    Their names start with "." and real S3 bucket names never do, so no S3 client can name one by accident;
+    the S3 API, manifests and Rekognition requests treat such a name as a bucket that does not exist.
+    """
+    return name.startswith(".")
+
+
 def validate_bucket_name(bucket: str) -> None:
     """Raise `InvalidBucketName` unless `bucket` follows S3's rules, or is an internal name ("." + such a name)."""
-    public = bucket[1:] if bucket.startswith(".") else bucket
+    public = bucket[1:] if is_internal_bucket(bucket) else bucket
     reason = None
     if not 3 <= len(public) <= 63:
         reason = "must be between 3 and 63 characters long"
@@ -508,7 +517,7 @@ class DirectoryObjectStore(ObjectStore):
     def list_buckets(self) -> list[BucketInfo]:
         out = []
         for entry in sorted(os.scandir(self.root), key=lambda e: e.name):
-            if entry.name.startswith(".") or not entry.is_dir() or not _BUCKET_RE.match(entry.name):
+            if is_internal_bucket(entry.name) or not entry.is_dir() or not _BUCKET_RE.match(entry.name):
                 continue
             meta = _read_json(self._bucket_meta_file(entry.name)) or {}
             try:

@@ -8,6 +8,7 @@ from openrek.api.s3.context import S3Context
 from openrek.api.s3.errors import S3Error
 from openrek.api.s3.responses import empty_response, xml_response
 from openrek.api.s3.xml_documents import add, add_owner, iso8601, root
+from openrek.store.objects import is_internal_bucket
 
 REGION = "us-east-1"
 
@@ -33,7 +34,7 @@ async def list_buckets(ctx: S3Context) -> Response:
 async def create_bucket(ctx: S3Context) -> Response:
     bucket = ctx.require_bucket_name()
     await ctx.small_body()  # a CreateBucketConfiguration (LocationConstraint) is accepted and ignored
-    if bucket.startswith("."):
+    if is_internal_bucket(bucket):
         raise S3Error("InvalidBucketName", "Bucket names must not begin with a period.", bucket=bucket)
     await ctx.call(ctx.objects.create_bucket, bucket)
     return empty_response(headers={"Location": f"/{bucket}"})

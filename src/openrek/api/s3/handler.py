@@ -18,7 +18,7 @@ from openrek.api.s3.context import S3Context
 from openrek.api.s3.errors import S3Error
 from openrek.api.s3.responses import error_response
 from openrek.api.s3.routing import route
-from openrek.store.objects import ObjectStore, ObjectStoreError
+from openrek.store.objects import NoSuchBucket, ObjectStore, ObjectStoreError, is_internal_bucket
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,16 @@ OPERATIONS: dict[str, Operation] = {
     "ListParts": multipart_operations.list_parts,
     "ListMultipartUploads": multipart_operations.list_multipart_uploads,
 }
+
+
+def hidden_bucket_error(operation: str, bucket: str) -> ObjectStoreError:
+    """What S3 answers for an internal bucket: it cannot be created, and otherwise it does not exist.
+
+    The answer is the same as for any absent bucket, so nothing tells `.openrek-models` from `.no-such-name`.
+    """
+    if operation == "CreateBucket":
+        return S3Error("InvalidBucketName", "Bucket names must not begin with a period.", bucket=bucket)
+    return NoSuchBucket(f"The bucket {bucket!r} does not exist.", bucket=bucket)
 
 
 # On an error, unread request bodies up to this size are drained so the connection can be reused.
@@ -88,9 +98,8 @@ async def handle_s3(request: Request, objects: ObjectStore, request_id: str) -> 
         tracker.finished = True
     try:
         found = route(request)
-        if found.bucket is not None and found.bucket.startswith("."):
-            # Buckets whose names start with "." are openrek's own; S3 clients cannot see or create them.
-            raise S3Error("InvalidBucketName", "Bucket names must not begin with a period.", bucket=found.bucket)
+        if found.bucket is not None and is_internal_bucket(found.bucket):
+            raise hidden_bucket_error(found.operation, found.bucket)
         ctx = S3Context(request=request, objects=objects, request_id=request_id, bucket=found.bucket,
                         key=found.key)
         response = await OPERATIONS[found.operation](ctx)

@@ -16,7 +16,7 @@ from openrek.api.s3.context import S3Context
 from openrek.api.s3.errors import S3Error
 from openrek.api.s3.responses import empty_response, object_headers, xml_response
 from openrek.api.s3.xml_documents import add, iso8601, parse_delete, root
-from openrek.store.objects import ObjectInfo, ObjectStoreError
+from openrek.store.objects import NoSuchBucket, ObjectInfo, ObjectStoreError, is_internal_bucket
 
 _STREAM_CHUNK = 256 * 1024
 # GetObject query parameters that override response headers.
@@ -186,6 +186,8 @@ async def copy_object(ctx: S3Context) -> Response:
     content_type = metadata = None
     if directive == "REPLACE":
         content_type, metadata = ctx.headers.get("content-type"), ctx.metadata()
+    if is_internal_bucket(src_bucket):  # openrek's own buckets do not exist for S3 clients, as sources either
+        raise NoSuchBucket(f"The bucket {src_bucket!r} does not exist.", bucket=src_bucket)
     info = await ctx.call(ctx.objects.copy_object, src_bucket, src_key, bucket, key,
                           content_type=content_type, metadata=metadata)
     document = root("CopyObjectResult")

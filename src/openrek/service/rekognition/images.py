@@ -12,7 +12,7 @@ from openrek.service.errors import (
     InvalidImageFormatException,
     InvalidS3ObjectException,
 )
-from openrek.store.objects import ObjectStore, ObjectStoreError
+from openrek.store.objects import NoSuchBucket, ObjectStore, ObjectStoreError, is_internal_bucket
 
 MAX_BYTES_INLINE = 4 * 1024 * 1024  # Image.Bytes
 MAX_BYTES_S3 = 15 * 1024 * 1024  # Image.S3Object
@@ -36,6 +36,8 @@ def image_bytes(objects: ObjectStore, image: dict[str, Any]) -> bytes:
         if not bucket or not name:
             raise InvalidS3ObjectException("Image.S3Object needs Bucket and Name.")
         try:
+            if is_internal_bucket(bucket):  # openrek's own buckets are not there for requests to name
+                raise NoSuchBucket(f"The bucket {bucket!r} does not exist.", bucket=bucket)
             info = objects.head_object(bucket, name)
             if info.size > MAX_BYTES_S3:
                 raise ImageTooLargeException(

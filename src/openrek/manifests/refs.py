@@ -20,6 +20,9 @@ class ManifestRef:
     bucket: str
     name: str
     version: str | None = None
+    # Written by openrek itself (a dataset snapshot in the models bucket): the one kind of manifest that may
+    # live in an internal bucket. Users' manifests there read as missing.
+    internal: bool = False
 
     @property
     def uri(self) -> str:
@@ -47,5 +50,6 @@ def as_ref(value: Any) -> ManifestRef:
     if isinstance(value, (tuple, list)) and len(value) in (2, 3):
         return ManifestRef(value[0], value[1], value[2] if len(value) == 3 else None)
     if hasattr(value, "bucket") and hasattr(value, "name"):
-        return ManifestRef(bucket=value.bucket, name=value.name, version=getattr(value, "version", None) or None)
+        return ManifestRef(bucket=value.bucket, name=value.name, version=getattr(value, "version", None) or None,
+                           internal=bool(getattr(value, "internal", False)))
     raise TypeError(f"not a manifest reference: {value!r}")

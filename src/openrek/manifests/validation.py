@@ -197,7 +197,7 @@ def read_manifest_text(objects: ObjectStore, ref: ManifestRef, role: Role, posit
     """
     what = _describe(ref, role, position)
     try:
-        if is_internal_bucket(ref.bucket):  # the models bucket is openrek's, not a place to train from
+        if is_internal_bucket(ref.bucket) and not ref.internal:  # openrek's own bucket: not a place to train from
             raise NoSuchBucket(f"The bucket {ref.bucket!r} does not exist.", bucket=ref.bucket)
         info = objects.head_object(ref.bucket, ref.name)
         if info.size > limits.max_manifest_bytes:

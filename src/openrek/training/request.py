@@ -16,6 +16,7 @@ class S3Ref:
     bucket: str
     name: str
     version: str | None = None
+    internal: bool = False  # openrek's own object (a dataset snapshot), allowed in an internal bucket
 
     def to_wire(self) -> dict[str, str]:
         out = {"Bucket": self.bucket, "Name": self.name}

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from openrek.service.errors import InvalidParameterException, ResourceNotFoundException
 from openrek.store.metadata import MetadataStore
-from openrek.store.objects import ObjectStore
+from openrek.store.objects import ObjectStore, is_internal_bucket
 from openrek.store.schema import ProjectRow, VersionRow
 
 
@@ -68,7 +68,7 @@ class ProviderBase:
         bucket = output.get("S3Bucket")
         if not bucket:
             raise InvalidParameterException("OutputConfig.S3Bucket is required: name the bucket for training results.")
-        if not self.objects.bucket_exists(bucket):
+        if is_internal_bucket(bucket) or not self.objects.bucket_exists(bucket):
             raise InvalidParameterException(
                 f"The output bucket {bucket} does not exist or cannot be written. Create it "
                 f"(aws s3 mb s3://{bucket}) or choose another OutputConfig.S3Bucket."

@@ -22,5 +22,5 @@ def write_snapshot(metadata: MetadataStore, objects: ObjectStore, prefix: str, t
         key = f"{prefix}datasets/{'train' if role == 'training' else 'test'}.manifest"
         objects.put_object(MODELS_BUCKET, key, ("\n".join(lines) + "\n").encode("utf-8"),
                            content_type="application/jsonl")
-        refs[role] = {"bucket": MODELS_BUCKET, "name": key, "version": None}
+        refs[role] = {"bucket": MODELS_BUCKET, "name": key, "version": None, "internal": True}
     return refs

@@ -216,8 +216,13 @@ def test_an_object_key_under_openrek_stays_an_object_in_virtual_host_style(openr
 
 def test_the_real_model_files_are_out_of_reach(trained: dict[str, Any]) -> None:
     rek, s3 = trained["rek"], trained["s3"]
-    keys = [o.key for o in trained["store"].list_objects(MODELS, prefix=f"{trained['project_name']}/v1/")]
+    prefix = f"{trained['project_name']}/v1/"
+    everything = [o.key for o in trained["store"].list_objects(MODELS, prefix=prefix)]
+    # Beside the model, the job's own copies of its training images (in images/ under the version's prefix).
+    keys = [k for k in everything if k.count("/") == prefix.count("/") + 1]
     assert {k.rsplit("/", 1)[-1] for k in keys} == {"model.onnx", "model.json"}
+    assert any("/images/" in k for k in everything)
+    keys.append(next(k for k in everything if "/images/" in k))
 
     def refused(bucket: str, key: str) -> str:
         with pytest.raises(rek.exceptions.InvalidS3ObjectException) as err:

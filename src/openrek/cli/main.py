@@ -1,4 +1,5 @@
-"""Entry point of ``openrek``: global options, then ``rekognition <operation>``, ``wait``, ``models`` or ``server``.
+"""Entry point of ``openrek``: global options, then ``rekognition <operation>``, ``wait``, ``models``,
+``datasets`` or ``server``.
 
 Parsing, messages and exit codes follow AWS CLI v1: argparse usage errors exit 2; unknown options,
 parameter errors, service errors and waiter failures print ``\\n<message>\\n`` on stderr and exit 255.
@@ -61,7 +62,7 @@ GLOBAL_OPTIONS: list[tuple[str, dict[str, Any], str]] = [
     ("v2-debug", {"action": "store_true", "dest": "v2_debug"}, "Accepted for compatibility; does nothing."),
 ]
 
-TOP_COMMANDS = [SERVICE, "models", "server", "help"]
+TOP_COMMANDS = [SERVICE, "models", "datasets", "server", "help"]
 # Global options that take a value (the command is the first word that is neither these nor their values).
 _VALUED = frozenset("--" + name for name, kwargs, _ in GLOBAL_OPTIONS if "action" not in kwargs and name != "version")
 
@@ -159,6 +160,11 @@ def main(argv: list[str] | None = None) -> int:
             from openrek.cli import models
 
             models_args = models.parse(remaining + tail, parsed)
+        datasets_args: argparse.Namespace | None = None
+        if parsed.command == "datasets":
+            from openrek.cli import datasets
+
+            datasets_args = datasets.parse(remaining, parsed)
         _resolve_globals(parsed)
         if parsed.debug:
             _start_debug_log(argv + tail)
@@ -171,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
             return _server(remaining)
         if models_args is not None:
             return models.run(models_args, parsed)
+        if datasets_args is not None:
+            return datasets.run(datasets_args, parsed)
         from openrek.cli.commands import service_command
 
         return service_command(remaining, parsed)

@@ -200,6 +200,7 @@ def test_dataset_workflow_through_the_aws_cli(openrek_server: str, tmp_path: Pat
         "unlabelled": ["--no-labeled"], "labeled": ["--labeled"], "broken": ["--has-errors"],
         "clean": ["--no-has-errors", "--page-size", "10"], "yellow": ["--contains-labels", "yellow"],
         "reds": ["--contains-labels", "red", "yellow"], "new": ["--source-ref-contains", "new/"],
+        "NEW": ["--source-ref-contains", "NEW/"],
         "all four": ["--source-ref-contains", "new/", "--labeled", "--no-has-errors", "--contains-labels", "blue"]})
     assert _refs(found["unlabelled"]) == [f"s3://{bucket}/new/unlabelled.jpg"]
     assert len(found["labeled"]) == stats["LabeledEntries"]
@@ -213,6 +214,7 @@ def test_dataset_workflow_through_the_aws_cli(openrek_server: str, tmp_path: Pat
     assert {e["label-metadata"]["class-name"] for e in reds} == {"red", "yellow"} and len(reds) == 11
     assert set(_refs(found["new"])) == {
         f"s3://{bucket}/new/{n}" for n in ("red-0.jpg", "blue-1.jpg", "unlabelled.jpg", "broken.jpg")}
+    assert found["NEW"] == []  # S3 keys are case-sensitive, and so is "part of the source-ref"
     assert _refs(found["all four"]) == [f"s3://{bucket}/new/blue-1.jpg"]
 
     # list-dataset-labels (paged by the CLI, and by hand); the stats add up.

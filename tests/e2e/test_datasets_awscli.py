@@ -6,8 +6,8 @@ copy-project-version, project policies, deletion in AWS's order, and AWS's error
 
 How v1 treats the blob `Changes.GroundTruth` (checked here): `GroundTruth=fileb://changes.jsonl` sends
 the 21 characters of the path, not the file (shorthand reads files only after `@=`);
-`GroundTruth@=fileb://changes.jsonl` and a JSON `file://` holding the lines as a string both send
-the file's bytes, base64-encoded once.
+`GroundTruth@=fileb://changes.jsonl` sends the file's bytes, and a JSON `file://` argument holding the
+lines as a string sends that string's bytes (v1 never base64-decodes blob input), each base64-encoded once.
 """
 
 from __future__ import annotations

@@ -152,6 +152,8 @@ class DatasetRecords:
         if filters.source_ref_contains:
             escaped = filters.source_ref_contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             query = query.where(_E.c.source_ref.like(f"%{escaped}%", escape="\\"))
+            if self.engine.dialect.name == "sqlite":  # SQLite's LIKE ignores ASCII case; S3 keys do not
+                query = query.where(func.instr(_E.c.source_ref, filters.source_ref_contains) > 0)
         if filters.contains_labels:
             labelled = select(_L.c.source_ref).where(_L.c.dataset_arn == arn,
                                                      _L.c.label.in_(list(filters.contains_labels)))

@@ -128,6 +128,15 @@ def test_failed_create_and_update_keep_what_was_there(rekognition, s3, project_w
     assert "ERROR_TOO_MANY_RECORDS_IN_ERROR" in desc["StatusMessage"]
     assert desc["DatasetStats"] == stats
     assert all_entries(rekognition, train) == before
+    # One bad line is under the 20 % limit of the whole dataset, but an update that changes nothing fails.
+    rekognition.update_dataset_entries(DatasetArn=train, Changes={"GroundTruth": b"not json"})
+    desc = wait_dataset(rekognition, train)
+    assert desc["Status"] == "UPDATE_FAILED" and "None of the 1 JSON Lines" in desc["StatusMessage"]
+    assert all_entries(rekognition, train) == before
+    # The aws CLI's shorthand `GroundTruth=fileb://x` sends the path itself: say how to send the file.
+    with pytest.raises(rekognition.exceptions.InvalidParameterException) as exc:
+        rekognition.update_dataset_entries(DatasetArn=train, Changes={"GroundTruth": b"fileb://changes.jsonl"})
+    assert "GroundTruth@=fileb://" in _error(exc)[1]
     # A failed update may be followed by a good one.
     s3.put_object(Bucket=bucket, Key="late.jpg", Body=shape_image("red", 77, size=64))
     rekognition.update_dataset_entries(DatasetArn=train, Changes={"GroundTruth": classification_line(

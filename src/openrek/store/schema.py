@@ -94,7 +94,8 @@ class DatasetEntryRow(Base):
     """One image of a dataset: the JSON Line as the user gave it, and as ListDatasetEntries shows it."""
 
     __tablename__ = "dataset_entries"
-    __table_args__ = (UniqueConstraint("dataset_arn", "source_ref", name="uq_entry_source"),)
+    __table_args__ = (UniqueConstraint("dataset_arn", "source_ref", name="uq_entry_source"),
+                      Index("ix_entries_dataset_id", "dataset_arn", "id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     dataset_arn: Mapped[str] = mapped_column(String(1024))

@@ -172,6 +172,13 @@ class DatasetWork:
                                   feature=payload.get("feature"), limits=self.limits)
         kept = {ref: (errors, labels) for ref, _line, labels, errors in self.metadata.entry_lines(arn)}
         entries = entries_of(manifest, self.limits, kept)
+        if not entries:
+            first = next((line.first_error() for line in manifest.lines if line.first_error()), None)
+            raise DatasetJobError(
+                rules.ERROR_TOO_MANY_RECORDS_IN_ERROR,
+                f"None of the {len(manifest.lines)} JSON Lines of the update could become an entry (each needs a "
+                f"valid source-ref); nothing was changed. First problem: "
+                f"{first.message if first else 'no line has a source-ref'}")
         total = len(set(kept) | {e.source_ref for e in entries})
         if total > self.limits.max_manifest_lines:
             raise DatasetJobError(

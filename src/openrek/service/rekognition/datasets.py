@@ -150,6 +150,11 @@ class DatasetOperations(ProviderBase):
         lines = [raw[:-1] if raw.endswith("\r") else raw for raw in text.split("\n")]
         if not any(raw.strip() for raw in lines):
             raise InvalidParameterException("Changes.GroundTruth holds no JSON Lines; add one line per image.")
+        if text.lstrip().startswith(("file://", "fileb://")):
+            raise InvalidParameterException(
+                f"Changes.GroundTruth holds the text {text.strip()[:80]!r}, not JSON Lines. In the aws CLI, "
+                "shorthand `GroundTruth=fileb://…` sends the path itself: write `GroundTruth@=fileb://changes.jsonl` "
+                "(or pass --changes file://changes.json with the lines as a JSON string).")
         if row.status in DATASET_BUSY:
             raise ResourceInUseException(
                 f"The dataset {row.arn} is {row.status}: another change is in progress. Wait until "

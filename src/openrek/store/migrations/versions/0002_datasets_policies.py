@@ -41,6 +41,8 @@ def upgrade() -> None:
         sa.Column("has_errors", sa.Boolean, nullable=False),
         sa.UniqueConstraint("dataset_arn", "source_ref", name="uq_entry_source"),
     )
+    # ListDatasetEntries pages in insertion order: (dataset, id) keeps a page O(page), not O(dataset).
+    op.create_index("ix_entries_dataset_id", "dataset_entries", ["dataset_arn", "id"])
     op.create_table(
         "dataset_entry_labels",
         sa.Column("dataset_arn", sa.String(1024), primary_key=True),
@@ -64,5 +66,6 @@ def downgrade() -> None:
     op.drop_table("project_policies")
     op.drop_index("ix_entry_labels_label", "dataset_entry_labels")
     op.drop_table("dataset_entry_labels")
+    op.drop_index("ix_entries_dataset_id", "dataset_entries")
     op.drop_table("dataset_entries")
     op.drop_table("datasets")

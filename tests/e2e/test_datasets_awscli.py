@@ -169,13 +169,13 @@ def test_dataset_workflow_through_the_aws_cli(openrek_server: str, tmp_path: Pat
         classification_line(bucket, "new/broken.jpg", "red"),
     ]
     (work / "changes.jsonl").write_text("\n".join(changes) + "\n")
-    # `=` does not read files in shorthand: v1 sends the path itself, one line that is no JSON and names
-    # no image. One bad line in 25 is under the 20 % limit, so the update "succeeds" and changes nothing.
-    assert aws.rek("update-dataset-entries", "--dataset-arn", train,
-                   "--changes", "GroundTruth=fileb://changes.jsonl") is None
-    unchanged = aws.settle(train)
-    assert unchanged["Status"] == "UPDATE_COMPLETE", unchanged
-    assert unchanged["DatasetStats"] == train_desc["DatasetStats"]
+    # `=` does not read files in shorthand: v1 sends the path itself. openrek refuses that text at once and
+    # names the spelling that works, instead of accepting a "change" that changes nothing.
+    refused = aws.fails("InvalidParameterException", "UpdateDatasetEntries", "rekognition",
+                        "update-dataset-entries", "--dataset-arn", train,
+                        "--changes", "GroundTruth=fileb://changes.jsonl")
+    assert "GroundTruth@=fileb://changes.jsonl" in refused
+    assert aws.settle(train)["DatasetStats"] == train_desc["DatasetStats"]
     aws.rek("update-dataset-entries", "--dataset-arn", train, "--changes", "GroundTruth@=fileb://changes.jsonl")
     desc = aws.settle(train)
     assert desc["Status"] == "UPDATE_COMPLETE", desc

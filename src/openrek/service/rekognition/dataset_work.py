@@ -46,7 +46,8 @@ def _entry(line: ValidatedLine) -> EntryData | None:
     p = line.parsed
     if p.obj is None or p.source is None or not isinstance(p.obj.get("source-ref"), str):
         return None
-    has_errors = any(code.startswith("ERROR_") for code in line.all_codes())
+    codes = line.all_codes()
+    has_errors = any(code.startswith("ERROR_") for code in codes)
     labels: Counter[str] = Counter()
     if line.record is not None:
         for name in line.record.labels:
@@ -62,7 +63,7 @@ def _entry(line: ValidatedLine) -> EntryData | None:
                     labels[ann.label] += 1
     text = _compact(p.obj)
     return EntryData(source_ref=p.obj["source-ref"], line=text,
-                     listed=_compact(line.validation_json()) if has_errors else text,
+                     listed=_compact(line.validation_json()) if codes else text,  # errors and warnings shown
                      labeled=not p.unannotated, has_errors=has_errors, labels=dict(labels))
 
 

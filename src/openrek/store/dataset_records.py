@@ -12,10 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, Integer, and_, delete, func, insert, literal, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from openrek.store.errors import DuplicateError
 from openrek.store.schema import DatasetEntryRow, DatasetLabelRow, DatasetRow, JobRow, TagRow
 
 _E = DatasetEntryRow.__table__
@@ -60,16 +58,10 @@ class DatasetRecords:
     # -- datasets ---------------------------------------------------------------------------
     def add_dataset(self, row: DatasetRow, job: JobRow | None = None, tags: dict[str, str] | None = None) -> None:
         """Inserts a dataset (with its tags and first job); DuplicateError if the project has that type."""
-        try:
-            with self._session() as s:
-                s.add(row)
-                s.flush()
-                for key, value in (tags or {}).items():
-                    s.add(TagRow(resource_arn=row.arn, key=key, value=value))
-                if job is not None:
-                    s.add(job)
-        except IntegrityError as exc:
-            raise DuplicateError(row.dataset_type) from exc
+        self.add_resource(row, row.dataset_type, job, tags)
+
+    def add_resource(self, row: Any, name: str, job: JobRow | None, tags: dict[str, str] | None) -> None:
+        raise NotImplementedError  # provided by MetadataStore
 
     def get_dataset(self, arn: str) -> Any:
         """A read-only row with DatasetRow's attributes, or None."""

@@ -96,7 +96,11 @@ class MetadataStore(DatasetRecords, PolicyRecords):
 
     # -- versions -------------------------------------------------------------------------
     def add_version(self, row: VersionRow, job: JobRow | None = None, tags: dict[str, str] | None = None) -> None:
-        """Inserts a version with its tags and its training job in one transaction."""
+        """Inserts a version with its tags and its training (or copy) job in one transaction."""
+        self.add_resource(row, row.name, job, tags)
+
+    def add_resource(self, row: Any, name: str, job: JobRow | None, tags: dict[str, str] | None) -> None:
+        """Inserts a row with its tags and first job in one transaction; DuplicateError(name) if not unique."""
         try:
             with self._session() as s:
                 s.add(row)
@@ -106,7 +110,7 @@ class MetadataStore(DatasetRecords, PolicyRecords):
                 if job is not None:
                     s.add(job)
         except IntegrityError as exc:
-            raise DuplicateError(row.name) from exc
+            raise DuplicateError(name) from exc
 
     def get_version(self, arn: str) -> VersionRow | None:
         with self._session() as s:

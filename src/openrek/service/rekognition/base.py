@@ -9,7 +9,7 @@ from typing import Any, Protocol
 from openrek.service.errors import InvalidParameterException, ResourceNotFoundException
 from openrek.store.metadata import MetadataStore
 from openrek.store.objects import ObjectStore, is_internal_bucket
-from openrek.store.schema import ProjectRow, VersionRow
+from openrek.store.schema import JobRow, ProjectRow, VersionRow
 
 
 class ModelHosting(Protocol):
@@ -23,6 +23,13 @@ class ModelHosting(Protocol):
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def queued_job(resource_arn: str, kind: str, payload: dict[str, Any]) -> JobRow:
+    """A new job of `kind` on a resource, to insert with the resource (or its status change)."""
+    now = time.time()
+    return JobRow(version_arn=resource_arn, kind=kind, state="QUEUED", payload=payload, attempts=0, created=now,
+                  updated=now)
 
 
 class ProviderBase:

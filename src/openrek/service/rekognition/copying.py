@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from typing import Any
 
 from openrek.lifecycle import STARTABLE, VersionStatus, version_message, version_sources
@@ -20,12 +19,12 @@ from openrek.service.errors import (
     ResourceNotFoundException,
 )
 from openrek.service.rekognition import arns
-from openrek.service.rekognition.base import ProviderBase, now_ms
+from openrek.service.rekognition.base import ProviderBase, now_ms, queued_job
 from openrek.service.rekognition.registry import operation
 from openrek.service.rekognition.training_jobs import MODELS_BUCKET, artifact_prefix
 from openrek.store.metadata import DuplicateError, MetadataStore
 from openrek.store.objects import ObjectStore, ObjectStoreError
-from openrek.store.schema import JobRow, VersionRow
+from openrek.store.schema import VersionRow
 
 log = logging.getLogger("openrek.copy")
 JOB_KIND = "copy"
@@ -75,9 +74,7 @@ class CopyOperations(ProviderBase):
             "output_bucket": output["S3Bucket"], "output_prefix": output.get("S3KeyPrefix", ""),
             "project_name": target.name, "version_name": name,
         }
-        now = time.time()
-        job = JobRow(version_arn=arn, kind=JOB_KIND, state="QUEUED", payload=payload, attempts=0, created=now,
-                     updated=now)
+        job = queued_job(arn, JOB_KIND, payload)
         try:
             self.metadata.add_version(row, job=job, tags=params.get("Tags"))
         except DuplicateError:

@@ -67,6 +67,11 @@ def _entry(line: ValidatedLine) -> EntryData | None:
                      labeled=not p.unannotated, has_errors=has_errors, labels=dict(labels))
 
 
+def _first_problem(manifest: ValidatedManifest) -> str:
+    first = next((e for e in (line.first_error() for line in manifest.lines) if e is not None), None)
+    return first.message if first else "a line without a valid source-ref."
+
+
 def entries_of(manifest: ValidatedManifest, limits: Limits = DEFAULT_LIMITS,
                kept: dict[str, tuple[bool, list[str]]] | None = None) -> list[EntryData]:
     """The entries of validated lines (a later line with the same source-ref wins).
@@ -88,12 +93,11 @@ def entries_of(manifest: ValidatedManifest, limits: Limits = DEFAULT_LIMITS,
     in_error = len(unkept) + sum(1 for e in entries if e.has_errors) + sum(1 for e, _ in others.values() if e)
     total = len(manifest.lines) + len(others)
     if total and in_error / total > limits.max_invalid_fraction:
-        first = next((line.first_error() for line in manifest.lines if line.first_error()), None)
         raise DatasetJobError(
             rules.ERROR_TOO_MANY_RECORDS_IN_ERROR,
             f"{in_error} of {total} JSON Lines ({in_error / total:.0%}) have errors; at most "
-            f"{limits.max_invalid_fraction:.0%} may. First problem: "
-            f"{first.message if first else 'a line without a valid source-ref'} Fix the lines and try again.")
+            f"{limits.max_invalid_fraction:.0%} may. First problem: {_first_problem(manifest)} Fix the lines and "
+            "try again.")
     labels = {name for e in entries for name in e.labels} | {n for _, names in others.values() for n in names}
     if len(labels) > limits.max_labels:
         raise DatasetJobError(
@@ -174,12 +178,10 @@ class DatasetWork:
         kept = {ref: (errors, labels) for ref, _line, labels, errors in self.metadata.entry_lines(arn)}
         entries = entries_of(manifest, self.limits, kept)
         if not entries:
-            first = next((line.first_error() for line in manifest.lines if line.first_error()), None)
             raise DatasetJobError(
                 rules.ERROR_TOO_MANY_RECORDS_IN_ERROR,
                 f"None of the {len(manifest.lines)} JSON Lines of the update could become an entry (each needs a "
-                f"valid source-ref); nothing was changed. First problem: "
-                f"{first.message if first else 'no line has a source-ref'}")
+                f"valid source-ref); nothing was changed. First problem: {_first_problem(manifest)}")
         total = len(set(kept) | {e.source_ref for e in entries})
         if total > self.limits.max_manifest_lines:
             raise DatasetJobError(

@@ -7,7 +7,6 @@ Requests are checked here and answered at once; the work (validation, copying, s
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from openrek.lifecycle import (
@@ -27,7 +26,7 @@ from openrek.service.errors import (
     ResourceNotReadyException,
 )
 from openrek.service.rekognition import arns
-from openrek.service.rekognition.base import ProviderBase, now_ms
+from openrek.service.rekognition.base import ProviderBase, now_ms, queued_job
 from openrek.service.rekognition.dataset_work import JOB_KIND
 from openrek.service.rekognition.pagination import decode_token, encode_token
 from openrek.service.rekognition.registry import operation
@@ -40,9 +39,7 @@ DEFAULT_PAGE = 100
 
 
 def _job(arn: str, payload: dict[str, Any]) -> JobRow:
-    now = time.time()
-    return JobRow(version_arn=arn, kind=JOB_KIND, state="QUEUED", payload=payload, attempts=0, created=now,
-                  updated=now)
+    return queued_job(arn, JOB_KIND, payload)
 
 
 class DatasetOperations(ProviderBase):

@@ -3,21 +3,20 @@ DeleteProjectVersion."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from openrek.lifecycle import DATASET_READY, VERSION_BUSY, VersionStatus, version_message
 from openrek.service.context import RequestContext
 from openrek.service.errors import InvalidParameterException, ResourceInUseException
 from openrek.service.rekognition import arns
-from openrek.service.rekognition.base import ProviderBase, now_ms
+from openrek.service.rekognition.base import ProviderBase, now_ms, queued_job
 from openrek.service.rekognition.dataset_snapshot import write_snapshot
 from openrek.service.rekognition.pagination import next_token, page_window
 from openrek.service.rekognition.registry import operation
 from openrek.service.rekognition.training_jobs import artifact_prefix, build_training_payload
 from openrek.service.rekognition.versions_view import version_description
 from openrek.store.metadata import DuplicateError
-from openrek.store.schema import JobRow, ProjectRow, VersionRow
+from openrek.store.schema import ProjectRow, VersionRow
 
 
 class VersionOperations(ProviderBase):
@@ -66,9 +65,7 @@ class VersionOperations(ProviderBase):
                                       datasets["TRAIN"].arn, datasets["TEST"].arn)
         payload = build_training_payload(project.name, project.feature, row, self.training_budget_s,
                                          self.training_options, snapshot=snapshot)
-        now = time.time()
-        job = JobRow(version_arn=arn, kind="train", state="QUEUED", payload=payload, attempts=0, created=now,
-                     updated=now)
+        job = queued_job(arn, "train", payload)
         try:
             self.metadata.add_version(row, job=job, tags=params.get("Tags"))
         except DuplicateError:

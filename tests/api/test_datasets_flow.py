@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import json
 
+from openrek.store.objects import DirectoryObjectStore
 from tests.support.datasets import all_entries, wait_dataset, wait_version
 from tests.support.images import classification_line, shape_image, upload_classification_set
 
 LABELS = ["red", "blue", "green"]
+MODELS = ".openrek-models"
 FAST = {"Delay": 1, "MaxAttempts": 300}
 
 
-def test_dataset_workflow_train_serve_copy(rekognition, s3, unique: str) -> None:  # type: ignore[no-untyped-def]
+def test_dataset_workflow_train_serve_copy(rekognition, s3, unique: str, server_process) -> None:  # type: ignore[no-untyped-def]
     bucket = f"ds-{unique}"
     s3.create_bucket(Bucket=bucket)
     manifest = upload_classification_set(s3, bucket, "set/", LABELS, per_label=10, size=64)
@@ -147,7 +149,11 @@ def test_dataset_workflow_train_serve_copy(rekognition, s3, unique: str) -> None
     assert rekognition.list_tags_for_resource(ResourceArn=copy)["Tags"] == {"copied": "yes"}
     rekognition.stop_project_version(ProjectVersionArn=version)
     wait_version(rekognition, project, "v1", {"STOPPED"})
+    models = DirectoryObjectStore(server_process.data_dir / "s3")
+    files = {o.key.split("/", 3)[-1].split("/")[0] for o in models.list_objects(MODELS, f"ds-{unique}/v1/")}
+    assert {"model.onnx", "model.json", "images", "test-images", "datasets"} <= files, files
     rekognition.delete_project_version(ProjectVersionArn=version)
+    assert list(models.list_objects(MODELS, f"ds-{unique}/v1/")) == []  # the model, image copies, snapshot
     rekognition.start_project_version(ProjectVersionArn=copy, MinInferenceUnits=1)
     rekognition.get_waiter("project_version_running").wait(ProjectArn=other, VersionNames=["copied"],
                                                           WaiterConfig=FAST)

@@ -13,7 +13,7 @@ from openrek.service.rekognition.base import ProviderBase, now_ms, queued_job
 from openrek.service.rekognition.dataset_snapshot import write_snapshot
 from openrek.service.rekognition.pagination import next_token, page_window
 from openrek.service.rekognition.registry import operation
-from openrek.service.rekognition.training_jobs import artifact_prefix, build_training_payload
+from openrek.service.rekognition.training_jobs import MODELS_BUCKET, artifact_prefix, build_training_payload
 from openrek.service.rekognition.versions_view import version_description
 from openrek.store.metadata import DuplicateError
 from openrek.store.schema import ProjectRow, VersionRow
@@ -112,7 +112,7 @@ class VersionOperations(ProviderBase):
             "NextToken": token,
         }
 
-    @operation("DeleteProjectVersion", metadata_only=True)
+    @operation("DeleteProjectVersion")  # not metadata-only: it removes the version's files too
     def delete_project_version(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         row = self._version(params["ProjectVersionArn"])
         if row.status in VERSION_BUSY:
@@ -124,7 +124,17 @@ class VersionOperations(ProviderBase):
                 hint = "Stop it with StopProjectVersion and wait for STOPPED, then delete it."
             raise ResourceInUseException(f"The project version {row.name} is busy (status {row.status}). {hint}")
         self.metadata.delete_version(row.arn)
+        self._delete_version_files(row)
         return {"Status": "DELETING"}
+
+    def _delete_version_files(self, row: VersionRow) -> None:
+        """The model, image copies and dataset snapshot of a deleted version (the user's outputs stay)."""
+        project = self.metadata.get_project(row.project_arn)
+        if project is None:
+            return
+        prefix = artifact_prefix(project.name, row.name, row.created_ms)
+        for info in list(self.objects.list_objects(MODELS_BUCKET, prefix)):
+            self.objects.delete_object(MODELS_BUCKET, info.key)
 
 
 def _duplicate_version(name: str, project: str) -> ResourceInUseException:

@@ -1,14 +1,17 @@
 """End-to-end demo on the embedded default: start `openrek server`, upload a real dataset through S3,
-create a project and a version (AutoCreate test split), wait for training, print the evaluation, start
-the model, detect labels on a few images, stop it. Uses only stock boto3 against the local endpoint.
+create a project, its TRAIN dataset from the manifest and a TEST dataset by DistributeDatasetEntries (AWS's
+recommended path; `--manifests` trains from the manifest with AutoCreate instead), train a version, print
+the evaluation, start the model, detect labels on a few images, stop it, and export the model. Uses only
+stock boto3 (and the `openrek models export` command) against the local endpoint.
 
-    make demo            (or: .venv/bin/python scripts/demo.py [--dataset flowers_small] [--keep])
+    make demo            (or: .venv/bin/python scripts/demo.py [--dataset flowers_small] [--manifests] [--keep])
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -40,10 +43,34 @@ def dataset_items(name: str) -> tuple[list[tuple[str, bytes, str]], str]:
     return items, f"generated shapes ({len(items)} images; ../shared/datasets/{name} not found)"
 
 
+def _datasets(rek, project: str, manifest: dict) -> None:  # type: ignore[no-untyped-def]
+    """TRAIN from the manifest, an empty TEST, then DistributeDatasetEntries (20 % per label)."""
+    train = rek.create_dataset(ProjectArn=project, DatasetType="TRAIN",
+                               DatasetSource={"GroundTruthManifest": manifest})["DatasetArn"]
+    test = rek.create_dataset(ProjectArn=project, DatasetType="TEST")["DatasetArn"]
+    _settle(rek, train)
+    rek.distribute_dataset_entries(Datasets=[{"Arn": train}, {"Arn": test}])
+    for arn in (train, test):
+        desc = _settle(rek, arn)
+        print(f"   dataset {arn.split('/')[-2].upper():<5} {desc['Status']}: {desc['DatasetStats']}")
+
+
+def _settle(rek, arn: str) -> dict:  # type: ignore[no-untyped-def]
+    while True:
+        desc = rek.describe_dataset(DatasetArn=arn)["DatasetDescription"]
+        if "IN_PROGRESS" not in desc["Status"]:
+            if desc["Status"].endswith("FAILED"):
+                raise SystemExit(f"dataset {arn} {desc['Status']}: {desc['StatusMessage']}")
+            return desc
+        time.sleep(0.5)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="openrek end-to-end demo")
     parser.add_argument("--dataset", default="flowers_small")
     parser.add_argument("--keep", action="store_true", help="keep the data dir and print its path")
+    parser.add_argument("--manifests", action="store_true",
+                        help="train from the manifest (TestingData AutoCreate) instead of the project's datasets")
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="openrek-demo-")
@@ -60,14 +87,16 @@ def main() -> int:
         print(f"2. uploaded {what} and a Ground Truth manifest to s3://demo/data/")
 
         project = rek.create_project(ProjectName="demo")["ProjectArn"]
+        manifest = {"S3Object": {"Bucket": "demo", "Name": "data/train.manifest"}}
+        data: dict = {"TrainingData": {"Assets": [{"GroundTruthManifest": manifest}]},
+                      "TestingData": {"AutoCreate": True}}
+        if not args.manifests:
+            data = {}
+            _datasets(rek, project, manifest)
         started = time.monotonic()
         version = rek.create_project_version(
-            ProjectArn=project, VersionName="v1",
-            OutputConfig={"S3Bucket": "demo", "S3KeyPrefix": "output/"},
-            TrainingData={"Assets": [{"GroundTruthManifest": {"S3Object": {"Bucket": "demo",
-                                                                           "Name": "data/train.manifest"}}}]},
-            TestingData={"AutoCreate": True},
-        )["ProjectVersionArn"]
+            ProjectArn=project, VersionName="v1", OutputConfig={"S3Bucket": "demo", "S3KeyPrefix": "output/"},
+            **data)["ProjectVersionArn"]
         print(f"3. created project version {version}")
         status = "TRAINING_IN_PROGRESS"
         desc: dict = {}
@@ -107,7 +136,18 @@ def main() -> int:
             top = found["CustomLabels"][0] if found["CustomLabels"] else {"Name": "-", "Confidence": 0}
             print(f"   {key:<40} truth {label:<12} predicted {top['Name']:<12} {top['Confidence']:.1f}%")
         rek.stop_project_version(ProjectVersionArn=version)
-        print("7. model stopped. Done.")
+        print("7. model stopped.")
+        exported = subprocess.run(
+            [sys.executable, "-m", "openrek.cli.main", "--endpoint-url", server.endpoint, "models", "export",
+             "--project-version-arn", version, "--output", str(Path(tmp) / "model" / "model.onnx")],
+            capture_output=True, text=True)
+        if exported.returncode == 0:
+            info = json.loads(exported.stdout)
+            print(f"8. exported the model: {info['ModelFile']} ({info['ModelBytes'] / 1e6:.1f} MB) and "
+                  f"{info['MetadataFile']}; run it anywhere with onnxruntime (docs/model-export.md). Done.")
+        else:
+            print(f"8. model export failed: {exported.stderr.strip()}")
+            return 1
     if args.keep:
         print(f"data kept in {tmp}")
     return 0

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from openrek.lifecycle import VersionStatus
 from openrek.store.objects import DirectoryObjectStore, ObjectStoreError
 from openrek.training.request import S3Ref, TrainingOutcome, TrainingRequest
 
@@ -46,7 +47,7 @@ def _manifests_readable(request: TrainingRequest, objects: DirectoryObjectStore)
             objects.head_object(ref.bucket, ref.name)
         except ObjectStoreError as exc:
             return TrainingOutcome(
-                status="TRAINING_FAILED",
+                status=VersionStatus.TRAINING_FAILED.value,
                 status_message=(
                     f"ERROR_MANIFEST_INACCESSIBLE_OR_UNSUPPORTED_FORMAT: the manifest s3://{ref.bucket}/{ref.name} "
                     f"cannot be read ({exc.code}). Upload it, or fix the Bucket/Name in TrainingData/TestingData."
@@ -66,7 +67,7 @@ def run_job(payload: dict[str, Any], objects_root: str) -> dict[str, Any]:
         if failed is not None:
             return dataclasses.asdict(failed)
         outcome = TrainingOutcome(
-            status="TRAINING_FAILED",
+            status=VersionStatus.TRAINING_FAILED.value,
             status_message=(
                 "The manifests are readable, but model training is not available in this installation "
                 f"({exc}). Install openrek with the 'train' extra (pip install 'openrek[train]')."
@@ -78,7 +79,7 @@ def run_job(payload: dict[str, Any], objects_root: str) -> dict[str, Any]:
     except Exception as exc:  # a bug in training must still end the version, with a reason
         log.exception("training crashed for %s", request.version_arn)
         outcome = TrainingOutcome(
-            status="TRAINING_FAILED",
+            status=VersionStatus.TRAINING_FAILED.value,
             status_message=f"Training stopped on an internal error: {type(exc).__name__}: {exc}",
         )
     return dataclasses.asdict(outcome)

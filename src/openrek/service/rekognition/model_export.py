@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from openrek.lifecycle import VersionStatus
 from openrek.service.errors import (
     InternalServerError,
     ResourceNotFoundException,
@@ -35,10 +36,10 @@ class ModelExport:
 
 def _not_trained_message(row: VersionRow) -> str:
     what = f"The project version {row.arn} has no model to export"
-    if row.status == "TRAINING_IN_PROGRESS":
+    if row.status == VersionStatus.TRAINING_IN_PROGRESS:
         return (f"{what} yet: it is still training. Wait for TRAINING_COMPLETED (aws rekognition wait "
                 "project-version-training-completed), then export it.")
-    if row.status == "TRAINING_FAILED":
+    if row.status == VersionStatus.TRAINING_FAILED:
         return (f"{what}: its training failed ({row.status_message or 'no reason recorded'}). Fix the "
                 "cause, train a new version with CreateProjectVersion, and export that one.")
     return (f"{what} (status {row.status}). Only a version whose training completed can be exported; "

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha1sum | cut -c1-12)
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test test-fast lint bench clean
 
 setup: $(STAMP)
 
@@ -23,6 +23,10 @@ demo: setup
 test: setup
 	$(VENV)/bin/ruff check src tests bench scripts
 	$(VENV)/bin/pytest -q
+
+test-fast: setup
+	$(VENV)/bin/ruff check src tests bench scripts
+	$(VENV)/bin/pytest -q -m "not slow"
 
 lint: setup
 	$(VENV)/bin/ruff check src tests bench scripts

@@ -19,8 +19,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.cli.oracle import AWS, cli_env
 from tests.support.images import classification_line, shape_image
+
+pytestmark = pytest.mark.slow
 
 LABELS = ["red", "blue", "green"]
 PER_LABEL = 10

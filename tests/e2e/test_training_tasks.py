@@ -79,6 +79,7 @@ def test_multi_label_trains_and_detects_above_chance(quick_server: ServerProcess
     rek.stop_project_version(ProjectVersionArn=version["ProjectVersionArn"])
 
 
+@pytest.mark.slow
 def test_detection_trains_and_finds_boxes(quick_server: ServerProcess, tmp_path: Path) -> None:
     rek, s3 = client("rekognition", quick_server.endpoint), client("s3", quick_server.endpoint)
     s3.create_bucket(Bucket="boxes")

@@ -14,6 +14,8 @@ from openrek.training.metrics import aggregate
 
 from .shapes import detection_examples
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def trained():  # type: ignore[no-untyped-def]

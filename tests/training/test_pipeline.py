@@ -202,6 +202,7 @@ def test_too_few_labels_writes_summary_and_fails(tmp_path: Path) -> None:
     assert outcome.manifest_summary is not None
 
 
+@pytest.mark.slow
 def test_detection_end_to_end(tmp_path: Path) -> None:
     objects = _store(tmp_path)
     train = detection_examples(40, seed=31)

@@ -123,6 +123,12 @@ class VersionOperations(ProviderBase):
             else:
                 hint = "Stop it with StopProjectVersion and wait for STOPPED, then delete it."
             raise ResourceInUseException(f"The project version {row.name} is busy (status {row.status}). {hint}")
+        copying = [v for v in self.metadata.versions_in_status([VersionStatus.COPYING_IN_PROGRESS])
+                   if (v.details or {}).get("SourceProjectVersionArn") == row.arn]
+        if copying:
+            raise ResourceInUseException(
+                f"The project version {row.name} is being copied to {copying[0].arn}; wait until that copy is "
+                "COPYING_COMPLETED (or failed), then delete it.")
         self.metadata.delete_version(row.arn)
         self._delete_version_files(row)
         return {"Status": "DELETING"}

@@ -47,6 +47,10 @@ class Settings:
         default_factory=lambda: json.loads(os.environ.get("OPENREK_TRAINING_OPTIONS") or "{}")
     )
 
+    # Verify every request's SigV4 signature against the server's accounts (OPENREK_AUTH=on). Off for now
+    # (every request acts as the first account); the default turns on once identities are complete.
+    auth: bool = field(default_factory=lambda: (os.environ.get("OPENREK_AUTH") or "off").lower() in ("on", "1", "true"))
+
     @property
     def sqlalchemy_url(self) -> str:
         if self.database_url:

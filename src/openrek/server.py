@@ -28,6 +28,8 @@ def build_runtime(settings: Settings) -> Runtime:
     from openrek.api.app import create_app
     from openrek.jobs.model_host import ModelHost
     from openrek.jobs.runner import LocalJobRunner
+    from openrek.security.authenticator import Authenticator
+    from openrek.security.identities import PROFILE, Identities
     from openrek.service.rekognition import copying, dataset_work
     from openrek.service.rekognition.provider import RekognitionProvider
     from openrek.service.rekognition.training_jobs import MODELS_BUCKET
@@ -54,8 +56,19 @@ def build_runtime(settings: Settings) -> Runtime:
         runner.start()
         models.restore()
 
+    authenticator = Authenticator(None, settings.account_id)
+    if settings.auth:
+        identities = Identities(metadata)
+        root_key, written = identities.ensure_root(settings.account_id, settings.data_dir)
+        authenticator = Authenticator(identities, settings.account_id)
+        where = (f"written to {written} (profile {PROFILE})" if written is not None
+                 else "from OPENREK_ROOT_ACCESS_KEY_ID / OPENREK_ROOT_SECRET_ACCESS_KEY")
+        print(f"openrek verifies SigV4 signatures; root access key {root_key} {where}", flush=True)
+    else:
+        print("openrek is OPEN: requests are not authenticated (any credentials act as account "
+              f"{settings.account_id}). Use --auth on before sharing this server.", flush=True)
     app = create_app(provider, objects, settings.account_id, settings.default_region,
-                     on_startup=on_startup, on_shutdown=runner.stop)
+                     on_startup=on_startup, on_shutdown=runner.stop, authenticator=authenticator)
     return Runtime(settings=settings, app=app, runner=runner)
 
 
@@ -84,6 +97,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="where metadata and objects live (default $OPENREK_DATA_DIR or ~/.openrek)")
     parser.add_argument("--workers", type=int, default=None, help="training worker processes (default 1)")
     parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    parser.add_argument("--auth", choices=["on", "off"], default=None,
+                        help="verify SigV4 signatures against the server's accounts (default $OPENREK_AUTH or off)")
     return parser.parse_args(argv)
 
 
@@ -92,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings(data_dir=args.data_dir.expanduser(), host=args.host, port=args.port)
     if args.workers:
         settings.workers = args.workers
+    if args.auth is not None:
+        settings.auth = args.auth == "on"
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     runtime = build_runtime(settings)
     config = uvicorn.Config(runtime.app, host=settings.host, port=settings.port, log_level=args.log_level,

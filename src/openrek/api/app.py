@@ -16,10 +16,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from openrek.api.authentication import json_auth_error, s3_auth_error, signed_request
 from openrek.api.model_export import handle_openrek, is_openrek_request
 from openrek.api.rekognition.handler import handle_rekognition
 from openrek.api.s3.handler import handle_s3
 from openrek.api.sigv4 import credential_scope
+from openrek.security.authenticator import Authenticator
+from openrek.security.sigv4 import SigV4Error
 from openrek.service.context import RequestContext
 from openrek.store.objects import ObjectStore
 
@@ -31,16 +34,31 @@ def create_app(
     default_region: str,
     on_startup: Callable[[], None] | None = None,
     on_shutdown: Callable[[], None] | None = None,
+    authenticator: Authenticator | None = None,
 ) -> Starlette:
+    """The app; without an `authenticator` (or with one that is off) every request is the first account's."""
+
+    auth = authenticator or Authenticator(None, account)
 
     async def dispatch(request: Request) -> Response:
         request_id = str(uuid.uuid4())
         if "x-amz-target" in request.headers:
+            body = await request.body() if auth.enabled else None  # cached: the handler reads it again
+            try:
+                caller = auth.authenticate(signed_request(request, body))
+            except SigV4Error as exc:
+                return json_auth_error(exc, request_id)
             scope = credential_scope(request.headers, request.url.query)
-            ctx = RequestContext(account=account, region=scope.region if scope else default_region,
+            ctx = RequestContext(account=caller.account, region=scope.region if scope else default_region,
                                  request_id=request_id)
             return await handle_rekognition(request, provider, ctx)
-        if is_openrek_request(request):
+        openrek_route = is_openrek_request(request)
+        if auth.enabled:
+            try:
+                auth.authenticate(signed_request(request))
+            except SigV4Error as exc:
+                return json_auth_error(exc, request_id) if openrek_route else s3_auth_error(exc, request, request_id)
+        if openrek_route:
             return await handle_openrek(request, provider, request_id)
         return await handle_s3(request, objects, request_id)
 

@@ -3,8 +3,10 @@
 Credentials, profiles, region and retries resolve as botocore resolves them. openrek only adds
 defaults: the endpoint (``--endpoint-url``, else ``OPENREK_ENDPOINT``, else ``AWS_ENDPOINT_URL_REKOGNITION``
 / ``AWS_ENDPOINT_URL`` / a profile's ``endpoint_url``, else http://127.0.0.1:4599), and where nothing
-is configured anywhere, region ``us-east-1`` and the credentials ``openrek``/``openrek``, so that a
-first command against a local server just works.
+is configured anywhere, region ``us-east-1`` and the local server's root credentials (profile ``openrek``
+of ``<data dir>/credentials``, which a server with ``--auth on`` writes; the data dir is
+``$OPENREK_DATA_DIR`` or ``~/.openrek``), else ``openrek``/``openrek``, so that a first command against a
+local server just works.
 """
 
 from __future__ import annotations
@@ -62,6 +64,21 @@ def make_session(globals_: Any) -> Any:
         config["signature_version"] = UNSIGNED
     session.set_default_client_config(Config(**config))
     return session
+
+
+def local_credentials() -> tuple[str, str]:
+    """The local server's root keys from `<data dir>/credentials` (profile openrek), else openrek/openrek."""
+    import configparser
+    from pathlib import Path
+
+    data_dir = Path(os.environ.get("OPENREK_DATA_DIR") or Path.home() / ".openrek").expanduser()
+    parser = configparser.ConfigParser()
+    try:
+        parser.read(data_dir / "credentials")
+        section = parser["openrek"]
+        return section["aws_access_key_id"], section["aws_secret_access_key"]
+    except (KeyError, configparser.Error, OSError):
+        return LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
 
 
 def _identity(x: Any) -> Any:
@@ -185,6 +202,5 @@ def create_client(session: Any, globals_: Any) -> Any:
     if loader is not None:
         session.register_component("data_loader", loader)
     if globals_.sign_request and session.get_credentials() is None:
-        kwargs["aws_access_key_id"] = LOCAL_ACCESS_KEY
-        kwargs["aws_secret_access_key"] = LOCAL_SECRET_KEY
+        kwargs["aws_access_key_id"], kwargs["aws_secret_access_key"] = local_credentials()
     return session.create_client("rekognition", **kwargs)

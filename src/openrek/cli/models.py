@@ -140,7 +140,7 @@ class _Fetcher:
         if g.sign_request:
             from botocore.credentials import Credentials
 
-            self.credentials = session.get_credentials() or Credentials(client.LOCAL_ACCESS_KEY, client.LOCAL_SECRET_KEY)
+            self.credentials = session.get_credentials() or Credentials(*client.local_credentials())
         # As botocore's endpoints: --no-verify-ssl / --ca-bundle / AWS_CA_BUNDLE, else REQUESTS_CA_BUNDLE.
         verify = g.verify_ssl if g.verify_ssl is not None else os.environ.get("REQUESTS_CA_BUNDLE", True)
         self.http = URLLib3Session(verify=verify, timeout=(g.connect_timeout, g.read_timeout),

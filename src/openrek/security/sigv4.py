@@ -174,7 +174,8 @@ def _claim(request: SignedRequest) -> _Claim:
                       query["X-Amz-Signature"], query["X-Amz-Date"], True, expires)
     if "Signature" in query and "AWSAccessKeyId" in query:
         raise SigV4Error(SigV4ErrorKind.UNSUPPORTED, "Signature Version 2 query authentication is not supported; "
-                                                     "sign with Signature Version 4.")
+                                                     "presign with Signature Version 4 (boto3: "
+                                                     "Config(signature_version='s3v4')).")
     raise SigV4Error(SigV4ErrorKind.MISSING, "The request is not signed (no Authorization header and no "
                                              "X-Amz-Signature): sign it with AWS Signature Version 4.")
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openrek.store.dataset_records import DatasetRecords
 from openrek.store.errors import DuplicateError, StaleRevisionError
+from openrek.store.identity_records import IdentityRecords
 from openrek.store.policy_records import PolicyRecords
 from openrek.store.schema import (
     DatasetEntryRow,
@@ -34,7 +35,7 @@ from openrek.store.schema import (
 __all__ = ["DuplicateError", "MetadataStore", "StaleRevisionError"]
 
 
-class MetadataStore(DatasetRecords, PolicyRecords):
+class MetadataStore(DatasetRecords, PolicyRecords, IdentityRecords):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)

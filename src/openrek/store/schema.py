@@ -129,6 +129,27 @@ class ProjectPolicyRow(Base):
     updated_ms: Mapped[int] = mapped_column(BigInteger)
 
 
+class AccountRow(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class AccessKeyRow(Base):
+    """An access key pair; `user_name` None is the account's root. The secret must be kept to verify HMACs."""
+
+    __tablename__ = "access_keys"
+
+    access_key_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    secret: Mapped[str] = mapped_column(String(128))
+    account_id: Mapped[str] = mapped_column(String(12), ForeignKey("accounts.id"))
+    user_name: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status: Mapped[str] = mapped_column(String(16))  # Active | Inactive
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
 class JobRow(Base):
     __tablename__ = "jobs"
     __table_args__ = (Index("ix_jobs_state", "state"),)

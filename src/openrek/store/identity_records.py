@@ -1,0 +1,54 @@
+"""Accounts and their access keys in the metadata store."""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from openrek.store.errors import DuplicateError
+from openrek.store.schema import AccessKeyRow, AccountRow
+
+_K = AccessKeyRow.__table__
+_A = AccountRow.__table__
+
+
+class IdentityRecords:
+    """Mixed into `MetadataStore`: needs `engine` and `_session()`."""
+
+    engine: Engine
+
+    def _session(self) -> AbstractContextManager[Session]:  # provided by MetadataStore
+        raise NotImplementedError
+
+    def add_account(self, account_id: str, name: str, created_ms: int) -> None:
+        try:
+            with self._session() as s:
+                s.add(AccountRow(id=account_id, name=name, created_ms=created_ms))
+        except IntegrityError as exc:
+            raise DuplicateError(name) from exc
+
+    def get_account(self, account_id: str) -> Any:
+        with self.engine.connect() as conn:
+            return conn.execute(select(_A).where(_A.c.id == account_id)).first()
+
+    def find_account(self, name: str) -> Any:
+        with self.engine.connect() as conn:
+            return conn.execute(select(_A).where(_A.c.name == name)).first()
+
+    def put_access_key(self, row: AccessKeyRow) -> None:
+        """Adds a key, or replaces the secret and status of an existing one."""
+        with self._session() as s:
+            s.merge(row)
+
+    def get_access_key(self, access_key_id: str) -> Any:
+        """A read-only row (access_key_id, secret, account_id, user_name, status), or None."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(_K).where(_K.c.access_key_id == access_key_id)).first()
+
+    def root_keys(self, account_id: str) -> list[Any]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(_K).where(_K.c.account_id == account_id, _K.c.user_name.is_(None))))

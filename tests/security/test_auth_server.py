@@ -1,0 +1,157 @@
+"""A server with `--auth on` (OPENREK_AUTH=on): every request on both protocols must carry a valid SigV4
+signature of a known key. Forged requests get each AWS service's own code; properly signed ones — headers
+or presigned URLs, stock boto3 and the aws CLI — work; root credentials come from the environment or from
+the credentials file the server writes."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
+from tests.support.server import ServerProcess
+
+ROOT_KEY, ROOT_SECRET = "AKIAROOTTESTKEY00001", "root-secret-for-tests/0123456789abcdefghij"
+AWS = str(Path(sys.executable).with_name("aws"))
+
+
+def _client(service: str, endpoint: str, key: str = ROOT_KEY, secret: str = ROOT_SECRET) -> Any:
+    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key,
+                        aws_secret_access_key=secret,
+                        config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}))
+
+
+def _code(call: Any) -> tuple[str, int]:
+    with pytest.raises(ClientError) as err:
+        call()
+    return err.value.response["Error"]["Code"], err.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+@pytest.fixture(scope="module")
+def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = ServerProcess(tmp_path_factory.mktemp("auth") / "data",
+                           env={"OPENREK_AUTH": "on", "OPENREK_ROOT_ACCESS_KEY_ID": ROOT_KEY,
+                                "OPENREK_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET})
+    with server:
+        yield server.endpoint
+
+
+def _json_headers(target: str) -> dict[str, str]:
+    return {"X-Amz-Target": f"RekognitionService.{target}", "Content-Type": "application/x-amz-json-1.1"}
+
+
+def test_rekognition_refuses_forged_requests(secured: str) -> None:
+    assert _client("rekognition", secured).describe_projects()["ProjectDescriptions"] == []
+    assert _code(lambda: _client("rekognition", secured, secret="wrong").describe_projects()) == (
+        "InvalidSignatureException", 403)
+    assert _code(lambda: _client("rekognition", secured, key="AKIAUNKNOWN000000000").describe_projects()) == (
+        "UnrecognizedClientException", 400)
+    for auth, code in ((None, "MissingAuthenticationTokenException"), ("garbage", "IncompleteSignatureException"),
+                       ("Bearer abc", "IncompleteSignatureException"),
+                       (f"AWS {ROOT_KEY}:c2lnbmF0dXJl", "IncompleteSignatureException"),
+                       (f"AWS4-HMAC-SHA256 Credential={ROOT_KEY}/20260101/us-east-1/rekognition/aws4_request",
+                        "IncompleteSignatureException")):
+        headers = _json_headers("DescribeProjects") | ({"Authorization": auth} if auth else {})
+        answer = requests.post(secured, data=b"{}", headers=headers, timeout=10)
+        assert (answer.status_code, answer.json()["__type"]) in ((403, code), (400, code)), (auth, answer.text)
+    # A body changed after signing, and a signature replayed on another operation.
+    signed = AWSRequest(method="POST", url=secured + "/", data=b"{}", headers=_json_headers("DescribeProjects"))
+    SigV4Auth(Credentials(ROOT_KEY, ROOT_SECRET), "rekognition", "us-east-1").add_auth(signed)
+    good = requests.post(secured, data=b"{}", headers=dict(signed.headers), timeout=10)
+    assert good.status_code == 200, good.text
+    tampered = requests.post(secured, data=b'{"MaxResults": 1}', headers=dict(signed.headers), timeout=10)
+    assert tampered.json()["__type"] == "InvalidSignatureException"
+    replayed = dict(signed.headers) | {"X-Amz-Target": "RekognitionService.CreateProject"}
+    assert requests.post(secured, data=b"{}", headers=replayed, timeout=10).json()["__type"] == (
+        "InvalidSignatureException")
+    # openrek's own routes are guarded too.
+    export = requests.get(secured + "/_openrek/model-export?ProjectVersionArn=x", timeout=10)
+    assert export.json()["__type"] == "MissingAuthenticationTokenException"
+
+
+def test_s3_refuses_forged_requests_and_honours_presigned_urls(secured: str) -> None:
+    s3 = _client("s3", secured)
+    legacy = s3.generate_presigned_url("get_object", Params={"Bucket": "secured-bucket", "Key": "k"})
+    refused = requests.get(legacy, timeout=10)  # boto3 presigns S3 with SigV2 unless told s3v4
+    assert refused.status_code == 400 and "signature_version='s3v4'" in refused.text
+    s3 = boto3.client("s3", endpoint_url=secured, region_name="us-east-1", aws_access_key_id=ROOT_KEY,
+                      aws_secret_access_key=ROOT_SECRET,
+                      config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+    s3.create_bucket(Bucket="secured-bucket")
+    s3.put_object(Bucket="secured-bucket", Key="a b/ü.txt", Body=b"secret bytes")
+    assert s3.get_object(Bucket="secured-bucket", Key="a b/ü.txt")["Body"].read() == b"secret bytes"
+    assert _code(lambda: _client("s3", secured, secret="wrong").list_buckets()) == ("SignatureDoesNotMatch", 403)
+    assert _code(lambda: _client("s3", secured, key="AKIAUNKNOWN000000000").list_buckets()) == (
+        "InvalidAccessKeyId", 403)
+    unsigned = requests.get(f"{secured}/secured-bucket/a%20b/%C3%BC.txt", timeout=10)
+    assert unsigned.status_code == 403 and "<Code>AccessDenied</Code>" in unsigned.text
+    garbage = requests.get(f"{secured}/secured-bucket", headers={"Authorization": "garbage"}, timeout=10)
+    assert garbage.status_code == 400 and "<Code>AuthorizationHeaderMalformed</Code>" in garbage.text
+    v2 = requests.get(f"{secured}/secured-bucket/x?AWSAccessKeyId={ROOT_KEY}&Expires=9999999999&Signature=abc",
+                      timeout=10)
+    assert v2.status_code == 400 and "<Code>InvalidRequest</Code>" in v2.text
+
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": "secured-bucket", "Key": "a b/ü.txt"},
+                                    ExpiresIn=60)
+    assert requests.get(url, timeout=10).content == b"secret bytes"
+    other_key = url.replace("%C3%BC.txt", "x.txt")
+    assert "<Code>SignatureDoesNotMatch</Code>" in requests.get(other_key, timeout=10).text
+    put_url = s3.generate_presigned_url("put_object", Params={"Bucket": "secured-bucket", "Key": "up.bin"},
+                                        ExpiresIn=60)
+    assert requests.put(put_url, data=b"uploaded", timeout=10).status_code == 200
+    assert s3.get_object(Bucket="secured-bucket", Key="up.bin")["Body"].read() == b"uploaded"
+    short = s3.generate_presigned_url("get_object", Params={"Bucket": "secured-bucket", "Key": "up.bin"},
+                                      ExpiresIn=1)
+    time.sleep(2.1)
+    expired = requests.get(short, timeout=10)
+    assert expired.status_code == 403 and "<Code>AccessDenied</Code>" in expired.text and "expired" in expired.text
+
+
+def test_generated_root_credentials_serve_the_openrek_and_aws_clis(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "OPENREK_ROOT_"))}
+    server = ServerProcess(data, env={"OPENREK_AUTH": "on"})
+    server.env = {**env, "OPENREK_AUTH": "on"}
+    endpoint = server.start()
+    try:
+        credentials = data / "credentials"
+        assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+        text = credentials.read_text()
+        assert text.startswith("[openrek]\naws_access_key_id = AKIA")
+        home = tmp_path / "home"
+        home.mkdir()
+        clean = {**env, "HOME": str(home), "OPENREK_DATA_DIR": str(data)}
+        ours = subprocess.run([sys.executable, "-m", "openrek.cli.main", "--endpoint-url", endpoint, "rekognition",
+                               "create-project", "--project-name", "from-cli"], capture_output=True, text=True,
+                              env=clean, timeout=60)
+        assert ours.returncode == 0, ours.stderr
+        theirs = subprocess.run([AWS, "--endpoint-url", endpoint, "--profile", "openrek", "--region", "us-east-1",
+                                 "rekognition", "describe-projects", "--query", "ProjectDescriptions[].ProjectArn",
+                                 "--output", "text"], capture_output=True, text=True, timeout=60,
+                                env={**clean, "AWS_SHARED_CREDENTIALS_FILE": str(credentials)})
+        assert theirs.returncode == 0 and "project/from-cli/" in theirs.stdout, theirs.stderr
+        anonymous = subprocess.run([AWS, "--endpoint-url", endpoint, "--region", "us-east-1", "rekognition",
+                                    "describe-projects"], capture_output=True, text=True, timeout=60,
+                                   env={**clean, "AWS_ACCESS_KEY_ID": "AKIAWHOEVER000000000",
+                                        "AWS_SECRET_ACCESS_KEY": "x"})
+        assert anonymous.returncode == 255 and "(UnrecognizedClientException)" in anonymous.stderr
+        assert server.stop() == 0
+        server.start()  # a restart keeps the same root key
+        assert credentials.read_text() == text
+    finally:
+        if server.proc is not None and server.proc.poll() is None:
+            server.stop()

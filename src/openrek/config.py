@@ -24,6 +24,11 @@ def default_port() -> int:
     return int(os.environ.get("OPENREK_PORT") or DEFAULT_PORT)
 
 
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value).expanduser() if value else None
+
+
 @dataclass
 class Settings:
     """Everything a server needs to start; defaults are the embedded ones."""
@@ -46,6 +51,12 @@ class Settings:
     training_options: dict = field(
         default_factory=lambda: json.loads(os.environ.get("OPENREK_TRAINING_OPTIONS") or "{}")
     )
+
+    # TLS (the server's flags --tls, --tls-cert, --tls-key override these): "self-signed" makes and reuses a
+    # certificate in <data-dir>/tls; a certificate and key path serve HTTPS with those; nothing is plain HTTP.
+    tls_mode: str = field(default_factory=lambda: os.environ.get("OPENREK_TLS", "").strip().lower())
+    tls_cert: Path | None = field(default_factory=lambda: _env_path("OPENREK_TLS_CERT"))
+    tls_key: Path | None = field(default_factory=lambda: _env_path("OPENREK_TLS_KEY"))
 
     @property
     def sqlalchemy_url(self) -> str:

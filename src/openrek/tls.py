@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -51,10 +52,14 @@ def check_pair(cert_path: Path, key_path: Path) -> x509.Certificate:
         key = serialization.load_pem_private_key(key_pem, password=None)
     except TypeError:
         raise TlsError(f"TLS key {key_path} is encrypted; give an unencrypted PEM key") from None
-    except (ValueError, serialization.UnsupportedAlgorithm):
+    except (ValueError, UnsupportedAlgorithm):
         raise TlsError(f"TLS key {key_path} is not a PEM private key") from None
     raw = serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    if key.public_key().public_bytes(*raw) != cert.public_key().public_bytes(*raw):
+    try:
+        cert_public = cert.public_key().public_bytes(*raw)
+    except (ValueError, UnsupportedAlgorithm):
+        raise TlsError(f"TLS certificate {cert_path} has a key type openrek cannot serve with") from None
+    if key.public_key().public_bytes(*raw) != cert_public:
         raise TlsError(f"TLS key {key_path} does not match the certificate {cert_path}")
     try:  # what the server will do with them: catches anything OpenSSL refuses that the above let through
         ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(str(cert_path), str(key_path))

@@ -24,6 +24,11 @@ def default_port() -> int:
     return int(os.environ.get("OPENREK_PORT") or DEFAULT_PORT)
 
 
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value).expanduser() if value else None
+
+
 @dataclass
 class Settings:
     """Everything a server needs to start; defaults are the embedded ones."""
@@ -50,6 +55,11 @@ class Settings:
     # Verify every request's SigV4 signature against the server's accounts (OPENREK_AUTH=on). Off for now
     # (every request acts as the first account); the default turns on once identities are complete.
     auth: bool = field(default_factory=lambda: (os.environ.get("OPENREK_AUTH") or "off").lower() in ("on", "1", "true"))
+    # TLS (the server's flags --tls, --tls-cert, --tls-key override these): "self-signed" makes and reuses a
+    # certificate in <data-dir>/tls; a certificate and key path serve HTTPS with those; nothing is plain HTTP.
+    tls_mode: str = field(default_factory=lambda: os.environ.get("OPENREK_TLS", "").strip().lower())
+    tls_cert: Path | None = field(default_factory=lambda: _env_path("OPENREK_TLS_CERT"))
+    tls_key: Path | None = field(default_factory=lambda: _env_path("OPENREK_TLS_KEY"))
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -75,11 +75,15 @@ def build_runtime(settings: Settings) -> Runtime:
 class _AnnouncingServer(uvicorn.Server):
     """Prints the endpoint URL once the listening socket is bound (port 0 shows the real port)."""
 
+    def __init__(self, config: uvicorn.Config, scheme: str = "http") -> None:
+        super().__init__(config)
+        self.scheme = scheme
+
     async def startup(self, sockets=None) -> None:  # type: ignore[no-untyped-def]
         await super().startup(sockets=sockets)
         if self.started and self.servers:
             host, port = self.servers[0].sockets[0].getsockname()[:2]
-            print(f"openrek is listening on http://{host}:{port}", flush=True)
+            print(f"openrek is listening on {self.scheme}://{host}:{port}", flush=True)
 
     async def _serve(self, sockets=None) -> None:  # type: ignore[no-untyped-def]
         await super()._serve(sockets=sockets)
@@ -96,24 +100,53 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--data-dir", type=Path, default=default_data_dir(),
                         help="where metadata and objects live (default $OPENREK_DATA_DIR or ~/.openrek)")
     parser.add_argument("--workers", type=int, default=None, help="training worker processes (default 1)")
+    parser.add_argument("--tls", default=None, metavar="self-signed|off",
+                        help="self-signed: serve HTTPS with a certificate made (once) in <data-dir>/tls "
+                             "(default $OPENREK_TLS)")
+    parser.add_argument("--tls-cert", type=Path, default=None,
+                        help="PEM certificate (chain) to serve HTTPS with (default $OPENREK_TLS_CERT)")
+    parser.add_argument("--tls-key", type=Path, default=None,
+                        help="PEM private key of --tls-cert (default $OPENREK_TLS_KEY)")
     parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     parser.add_argument("--auth", choices=["on", "off"], default=None,
                         help="verify SigV4 signatures against the server's accounts (default $OPENREK_AUTH or off)")
     return parser.parse_args(argv)
 
 
+def apply_tls_flags(settings: Settings, args: argparse.Namespace) -> None:
+    """Flags override the environment: --tls replaces every TLS setting, --tls-cert/--tls-key the mode."""
+    if args.tls is not None:
+        settings.tls_mode = args.tls.strip().lower()
+        settings.tls_cert, settings.tls_key = args.tls_cert, args.tls_key
+    elif args.tls_cert is not None or args.tls_key is not None:
+        settings.tls_mode = ""
+        settings.tls_cert = args.tls_cert or settings.tls_cert
+        settings.tls_key = args.tls_key or settings.tls_key
+
+
 def main(argv: list[str] | None = None) -> int:
+    from openrek.tls import TlsError, resolve
+
     args = parse_args(sys.argv[1:] if argv is None else argv)
     settings = Settings(data_dir=args.data_dir.expanduser(), host=args.host, port=args.port)
     if args.workers:
         settings.workers = args.workers
     if args.auth is not None:
         settings.auth = args.auth == "on"
+    apply_tls_flags(settings, args)
+    try:  # before anything binds or migrates: a bad certificate is a one-line error, not a traceback
+        tls = resolve(settings.data_dir, settings.host, settings.tls_mode, settings.tls_cert, settings.tls_key)
+    except TlsError as e:
+        print(f"openrek server: error: {e}", file=sys.stderr, flush=True)
+        return 2
+    if tls is not None and tls.self_signed:
+        print(f"openrek TLS certificate (self-signed): {tls.cert} (give it to clients as --ca-bundle)", flush=True)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     runtime = build_runtime(settings)
+    ssl_files = {} if tls is None else {"ssl_certfile": str(tls.cert), "ssl_keyfile": str(tls.key)}
     config = uvicorn.Config(runtime.app, host=settings.host, port=settings.port, log_level=args.log_level,
-                            access_log=False, lifespan="on", timeout_graceful_shutdown=5)
-    server = _AnnouncingServer(config)
+                            access_log=False, lifespan="on", timeout_graceful_shutdown=5, **ssl_files)
+    server = _AnnouncingServer(config, scheme="http" if tls is None else "https")
     server.run()
     return 0
 

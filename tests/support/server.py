@@ -11,23 +11,27 @@ import sys
 import time
 from pathlib import Path
 
-_URL = re.compile(r"listening on (http://\S+)")
+_URL = re.compile(r"listening on (https?://\S+)")
 
 
 class ServerProcess:
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None, port: int = 0) -> None:
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None, port: int = 0,
+                 args: list[str] | None = None) -> None:
         self.data_dir = Path(data_dir)
+        self.args = list(args or [])  # extra `openrek server` flags, e.g. ["--tls", "self-signed"]
         self.env = {**os.environ, **(env or {})}
         self.port = port
         self.proc: subprocess.Popen[str] | None = None
         self.endpoint = ""
+        self.output: list[str] = []  # stdout lines up to and including the "listening on" one
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}-server.log"
 
     def start(self, timeout: float = 60.0) -> str:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "a")  # noqa: SIM115 - kept open for the process's lifetime
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "openrek.server", "--port", str(self.port), "--data-dir", str(self.data_dir)],
+            [sys.executable, "-m", "openrek.server", "--port", str(self.port), "--data-dir", str(self.data_dir),
+             *self.args],
             stdout=subprocess.PIPE, stderr=log, text=True, env=self.env,
         )
         deadline = time.monotonic() + timeout
@@ -36,6 +40,7 @@ class ServerProcess:
             ready, _, _ = select.select([self.proc.stdout], [], [], 0.5)
             if ready:
                 line = self.proc.stdout.readline()
+                self.output.append(line)
                 match = _URL.search(line)
                 if match:
                     self.endpoint = match.group(1)

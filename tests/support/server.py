@@ -21,7 +21,7 @@ class ServerProcess:
         self.args = list(args or [])  # extra `openrek server` flags, e.g. ["--tls", "self-signed"]
         self.env = {**os.environ, **(env or {})}
         self.port = port
-        self.proc: subprocess.Popen[str] | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
         self.endpoint = ""
         self.output: list[str] = []  # stdout lines up to and including the "listening on" one
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}-server.log"
@@ -32,21 +32,29 @@ class ServerProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "openrek.server", "--port", str(self.port), "--data-dir", str(self.data_dir),
              *self.args],
-            stdout=subprocess.PIPE, stderr=log, text=True, env=self.env,
+            stdout=subprocess.PIPE, stderr=log, bufsize=0, env=self.env,
         )
         deadline = time.monotonic() + timeout
         assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        pending = b""  # read with os.read: several lines may arrive in one chunk
         while time.monotonic() < deadline:
-            ready, _, _ = select.select([self.proc.stdout], [], [], 0.5)
+            ready, _, _ = select.select([fd], [], [], 0.5)
             if ready:
-                line = self.proc.stdout.readline()
-                self.output.append(line)
-                match = _URL.search(line)
-                if match:
-                    self.endpoint = match.group(1)
-                    host_port = self.endpoint.rsplit(":", 1)
-                    self.port = int(host_port[1])
-                    return self.endpoint
+                chunk = os.read(fd, 65536)
+                if not chunk and self.proc.poll() is not None:
+                    break
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for raw in lines:
+                    line = raw.decode("utf-8", "replace") + "\n"
+                    self.output.append(line)
+                    match = _URL.search(line)
+                    if match:
+                        self.endpoint = match.group(1)
+                        host_port = self.endpoint.rsplit(":", 1)
+                        self.port = int(host_port[1])
+                        return self.endpoint
             if self.proc.poll() is not None:
                 break
         raise RuntimeError(f"openrek server did not start; log:\n{self.log_path.read_text()[-4000:]}")

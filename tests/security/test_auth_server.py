@@ -5,6 +5,7 @@ the credentials file the server writes."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -155,3 +156,48 @@ def test_generated_root_credentials_serve_the_openrek_and_aws_clis(tmp_path: Pat
     finally:
         if server.proc is not None and server.proc.poll() is None:
             server.stop()
+
+
+def test_accounts_are_namespaces_of_their_own(secured: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    root_env = {**env, "HOME": str(tmp_path), "AWS_ACCESS_KEY_ID": ROOT_KEY, "AWS_SECRET_ACCESS_KEY": ROOT_SECRET,
+                "AWS_DEFAULT_REGION": "us-east-1"}
+
+    def openrek(*args: str, environ: dict[str, str] = root_env) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "openrek.cli.main", "--endpoint-url", secured, *args],
+                              capture_output=True, text=True, env=environ, timeout=60)
+
+    made = openrek("accounts", "create", "--name", "team-b")
+    assert made.returncode == 0, made.stderr
+    b = json.loads(made.stdout)
+    assert set(b) == {"AccountId", "Name", "AccessKeyId", "SecretAccessKey"} and len(b["AccountId"]) == 12
+    again = openrek("accounts", "create", "--name", "team-b")
+    assert again.returncode == 255 and "(ResourceAlreadyExistsException)" in again.stderr
+
+    root = _client("rekognition", secured)
+    mine = root.create_project(ProjectName="shared-name")["ProjectArn"]
+    theirs_client = _client("rekognition", secured, key=b["AccessKeyId"], secret=b["SecretAccessKey"])
+    assert theirs_client.describe_projects()["ProjectDescriptions"] == []
+    theirs = theirs_client.create_project(ProjectName="shared-name")["ProjectArn"]
+    assert f":{b['AccountId']}:project/shared-name/" in theirs and theirs != mine
+    assert [p["ProjectArn"] for p in theirs_client.describe_projects()["ProjectDescriptions"]] == [theirs]
+    assert mine in [p["ProjectArn"] for p in root.describe_projects()["ProjectDescriptions"]]
+    assert theirs not in [p["ProjectArn"] for p in root.describe_projects()["ProjectDescriptions"]]
+    for call in (lambda: theirs_client.describe_project_versions(ProjectArn=mine),
+                 lambda: theirs_client.delete_project(ProjectArn=mine),
+                 lambda: theirs_client.create_dataset(ProjectArn=mine, DatasetType="TRAIN"),
+                 lambda: theirs_client.list_tags_for_resource(ResourceArn=mine)):
+        code, status = _code(call)
+        assert (code, status) == ("AccessDeniedException", 400), code
+    with pytest.raises(ClientError) as err:
+        theirs_client.put_project_policy(ProjectArn=mine, PolicyName="p", PolicyDocument="{}")
+    assert "is not authorized to perform: rekognition:PutProjectPolicy" in err.value.response["Error"]["Message"]
+    b_env = {**root_env, "AWS_ACCESS_KEY_ID": b["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": b["SecretAccessKey"]}
+    refused = openrek("accounts", "create", "--name", "team-c", environ=b_env)
+    assert refused.returncode == 255 and "(AccessDeniedException)" in refused.stderr
+    version_arn = mine.rsplit("/", 1)[0] + "/version/v1/1"
+    export = openrek("models", "export", "--project-version-arn", version_arn, "--output",
+                     str(tmp_path / "m.onnx"), environ=b_env)
+    assert export.returncode == 255 and "(AccessDeniedException)" in export.stderr
+    root.delete_project(ProjectArn=mine)
+    theirs_client.delete_project(ProjectArn=theirs)

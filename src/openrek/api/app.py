@@ -16,6 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from openrek.api.accounts import PATH as ACCOUNTS_PATH
+from openrek.api.accounts import handle_accounts
 from openrek.api.authentication import json_auth_error, s3_auth_error, signed_request
 from openrek.api.model_export import handle_openrek, is_openrek_request
 from openrek.api.rekognition.handler import handle_rekognition
@@ -53,13 +55,15 @@ def create_app(
                                  request_id=request_id)
             return await handle_rekognition(request, provider, ctx)
         openrek_route = is_openrek_request(request)
-        if auth.enabled:
-            try:
-                auth.authenticate(signed_request(request))
-            except SigV4Error as exc:
-                return json_auth_error(exc, request_id) if openrek_route else s3_auth_error(exc, request, request_id)
+        body = await request.body() if auth.enabled and openrek_route else None
+        try:
+            caller = auth.authenticate(signed_request(request, body)) if auth.enabled else auth.open_caller
+        except SigV4Error as exc:
+            return json_auth_error(exc, request_id) if openrek_route else s3_auth_error(exc, request, request_id)
+        if openrek_route and request.url.path == ACCOUNTS_PATH:
+            return await handle_accounts(request, auth.identities, caller, account, request_id)
         if openrek_route:
-            return await handle_openrek(request, provider, request_id)
+            return await handle_openrek(request, provider, request_id, caller.account)
         return await handle_s3(request, objects, request_id)
 
     @asynccontextmanager

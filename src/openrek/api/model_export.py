@@ -21,12 +21,14 @@ from starlette.responses import Response
 from openrek.api.rekognition.serializer import serialize_error
 from openrek.api.s3.routing import VIRTUAL_HOST_SUFFIX
 from openrek.service.errors import (
+    AccessDeniedException,
     InternalServerError,
     ResourceNotFoundException,
     ServiceError,
     UnknownOperationException,
     ValidationException,
 )
+from openrek.service.rekognition.arns import parse_arn
 from openrek.service.rekognition.model_export import export_metadata, export_model
 
 PREFIX = "/_openrek/"
@@ -70,14 +72,18 @@ def _body(provider: Any, arn: str, name: str) -> bytes:
     return export_model(provider.metadata, provider.objects, arn).onnx
 
 
-async def handle_openrek(request: Request, provider: Any, request_id: str) -> Response:
-    """Serve one request under /_openrek/."""
+async def handle_openrek(request: Request, provider: Any, request_id: str, account: str) -> Response:
+    """Serve one request under /_openrek/ for a caller of `account`."""
     try:
         if request.url.path != PATH:
             raise UnknownOperationException(
                 f"openrek has no endpoint {request.url.path}; the model download is "
                 f"GET {PATH}?ProjectVersionArn=<version ARN>&File=model.onnx|model.json.", status=404)
         arn, name = _file(request)
+        owner = parse_arn(arn)
+        if owner is not None and owner.account != account:
+            raise AccessDeniedException(f"The project version {arn} belongs to another account ({owner.account}).",
+                                        status=403)
         body = await run_in_threadpool(_body, provider, arn, name)
     except ServiceError as err:
         return _error(err, request_id)

@@ -338,5 +338,6 @@ def print_top_help() -> None:
     ]
     lines += _global_options()
     lines += ["AVAILABLE SERVICES", "       o rekognition", "", "       o models", "", "       o datasets", "",
+              "       o accounts", "",
               "       o server", ""]
     sys.stdout.write("\n".join(lines).rstrip() + "\n")

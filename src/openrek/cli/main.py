@@ -1,5 +1,5 @@
 """Entry point of ``openrek``: global options, then ``rekognition <operation>``, ``wait``, ``models``,
-``datasets`` or ``server``.
+``datasets``, ``accounts`` or ``server``.
 
 Parsing, messages and exit codes follow AWS CLI v1: argparse usage errors exit 2; unknown options,
 parameter errors, service errors and waiter failures print ``\\n<message>\\n`` on stderr and exit 255.
@@ -62,7 +62,7 @@ GLOBAL_OPTIONS: list[tuple[str, dict[str, Any], str]] = [
     ("v2-debug", {"action": "store_true", "dest": "v2_debug"}, "Accepted for compatibility; does nothing."),
 ]
 
-TOP_COMMANDS = [SERVICE, "models", "datasets", "server", "help"]
+TOP_COMMANDS = [SERVICE, "models", "datasets", "accounts", "server", "help"]
 # Global options that take a value (the command is the first word that is neither these nor their values).
 _VALUED = frozenset("--" + name for name, kwargs, _ in GLOBAL_OPTIONS if "action" not in kwargs and name != "version")
 
@@ -165,6 +165,11 @@ def main(argv: list[str] | None = None) -> int:
             from openrek.cli import datasets
 
             datasets_args = datasets.parse(remaining, parsed)
+        accounts_args: argparse.Namespace | None = None
+        if parsed.command == "accounts":
+            from openrek.cli import accounts
+
+            accounts_args = accounts.parse(remaining, parsed)
         _resolve_globals(parsed)
         if parsed.debug:
             _start_debug_log(argv + tail)
@@ -179,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
             return models.run(models_args, parsed)
         if datasets_args is not None:
             return datasets.run(datasets_args, parsed)
+        if accounts_args is not None:
+            return accounts.run(accounts_args, parsed)
         from openrek.cli.commands import service_command
 
         return service_command(remaining, parsed)

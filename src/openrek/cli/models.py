@@ -15,9 +15,9 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from openrek.cli.arguments import PROG, ArgParser, CommandChoices, UnknownArgumentError
+from openrek.cli.openrek_http import OpenrekHttp, OpenrekHttpError
 
 EXPORT_PATH = "/_openrek/model-export"
 SUBCOMMANDS = ["export", "help"]
@@ -125,44 +125,17 @@ def _umask() -> int:
 
 
 class _Fetcher:
-    """Signed GETs of the export endpoint through botocore's HTTP session (TLS, proxies, timeouts)."""
+    """Signed GETs of the export endpoint (see openrek_http.py)."""
 
     def __init__(self, g: argparse.Namespace) -> None:
-        from botocore.httpsession import URLLib3Session
-        from botocore.utils import get_environ_proxies
-
-        from openrek.cli import client
-
-        session = client.make_session(g)
-        self.endpoint = client.resolve_endpoint(session, g.endpoint_url).rstrip("/")
-        self.region = g.region or session.get_config_variable("region") or client.LOCAL_REGION
-        self.credentials: Any = None
-        if g.sign_request:
-            from botocore.credentials import Credentials
-
-            self.credentials = session.get_credentials() or Credentials(*client.local_credentials())
-        # As botocore's endpoints: --no-verify-ssl / --ca-bundle / AWS_CA_BUNDLE, else REQUESTS_CA_BUNDLE.
-        verify = g.verify_ssl if g.verify_ssl is not None else os.environ.get("REQUESTS_CA_BUNDLE", True)
-        self.http = URLLib3Session(verify=verify, timeout=(g.connect_timeout, g.read_timeout),
-                                   proxies=get_environ_proxies(self.endpoint))
-        from openrek import __version__
-
-        self.user_agent = f"openrek/{__version__} models-export"
+        self.http = OpenrekHttp(g, "models-export")
 
     def _send(self, arn: str, name: str, stream: bool) -> Any:
-        from botocore.auth import SigV4Auth
-        from botocore.awsrequest import AWSRequest
-
-        url = f"{self.endpoint}{EXPORT_PATH}?{urlencode({'ProjectVersionArn': arn, 'File': name})}"
-        request = AWSRequest(method="GET", url=url, headers={"User-Agent": self.user_agent})
-        if self.credentials is not None:
-            SigV4Auth(self.credentials.get_frozen_credentials(), "rekognition", self.region).add_auth(request)
-        prepared = request.prepare()
-        prepared.stream_output = stream
-        response = self.http.send(prepared)
-        if response.status_code != 200:
-            raise ExportError(_error_message(response.content, response.status_code))
-        return response
+        try:
+            return self.http.send("GET", EXPORT_PATH, "ExportModel", {"ProjectVersionArn": arn, "File": name},
+                                  stream=stream)
+        except OpenrekHttpError as exc:
+            raise ExportError(str(exc)) from None
 
     def read(self, arn: str, name: str) -> bytes:
         return bytes(self._send(arn, name, stream=False).content)
@@ -173,14 +146,3 @@ class _Fetcher:
             return _write_atomically(path, raw.stream(_CHUNK, decode_content=False))
         finally:
             raw.release_conn()
-
-
-def _error_message(body: bytes, status: int) -> str:
-    try:
-        error = json.loads(body)
-        code, message = error["__type"], error["Message"]
-    except (ValueError, KeyError, TypeError):
-        text = body[:200].decode("utf-8", "replace").strip()
-        return (f"The server answered HTTP {status} without an openrek error ({text or 'empty body'}); "
-                "is the endpoint an openrek server?")
-    return f"An error occurred ({code}) when calling the ExportModel operation: {message}"

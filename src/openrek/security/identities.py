@@ -88,6 +88,24 @@ class Identities:
         write_credentials_file(path, key, secret)
         return key, path
 
+    def create_account(self, name: str) -> tuple[str, str, str]:
+        """A further account with its own id and root keys: (account id, access key id, secret).
+
+        Raises DuplicateError when an account of that name exists.
+        """
+        now = int(time.time() * 1000)
+        for _ in range(20):
+            account_id = "".join(secrets.choice(string.digits) for _ in range(12))
+            if self.metadata.get_account(account_id) is None:
+                break
+        if self.metadata.find_account(name) is not None:
+            raise DuplicateError(name)
+        self.metadata.add_account(account_id, name, now)
+        key, secret = new_key_pair()
+        self.metadata.put_access_key(AccessKeyRow(access_key_id=key, secret=secret, account_id=account_id,
+                                                  user_name=None, status="Active", created_ms=now))
+        return account_id, key, secret
+
     def secret_for(self, access_key: str) -> str | None:
         row = self.metadata.get_access_key(access_key)
         return row.secret if row is not None and row.status == "Active" else None

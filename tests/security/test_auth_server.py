@@ -201,3 +201,32 @@ def test_accounts_are_namespaces_of_their_own(secured: str, tmp_path: Path) -> N
     assert export.returncode == 255 and "(AccessDeniedException)" in export.stderr
     root.delete_project(ProjectArn=mine)
     theirs_client.delete_project(ProjectArn=theirs)
+
+
+def test_buckets_belong_to_the_account_that_made_them(secured: str) -> None:
+    root_s3 = _client("s3", secured)
+    made = requests.post(f"{secured}/_openrek/accounts", timeout=10)  # unsigned: refused before anything
+    assert made.json()["__type"] == "MissingAuthenticationTokenException"
+    signed = AWSRequest(method="POST", url=f"{secured}/_openrek/accounts", data=b'{"Name": "bucket-team"}',
+                        headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials(ROOT_KEY, ROOT_SECRET), "rekognition", "us-east-1").add_auth(signed)
+    other = requests.post(f"{secured}/_openrek/accounts", data=b'{"Name": "bucket-team"}',
+                          headers=dict(signed.headers), timeout=10).json()
+    theirs = _client("s3", secured, key=other["AccessKeyId"], secret=other["SecretAccessKey"])
+    root_s3.create_bucket(Bucket="root-owned")
+    root_s3.put_object(Bucket="root-owned", Key="k", Body=b"root data")
+    theirs.create_bucket(Bucket="their-own")
+    assert "root-owned" not in [b["Name"] for b in theirs.list_buckets()["Buckets"]]
+    assert "their-own" in [b["Name"] for b in theirs.list_buckets()["Buckets"]]
+    assert "their-own" not in [b["Name"] for b in root_s3.list_buckets()["Buckets"]]
+    for call in (lambda: theirs.get_object(Bucket="root-owned", Key="k"),
+                 lambda: theirs.put_object(Bucket="root-owned", Key="k", Body=b"overwritten"),
+                 lambda: theirs.delete_object(Bucket="root-owned", Key="k"),
+                 lambda: theirs.list_objects_v2(Bucket="root-owned"),
+                 lambda: theirs.delete_bucket(Bucket="root-owned"),
+                 lambda: theirs.copy_object(Bucket="their-own", Key="stolen",
+                                            CopySource={"Bucket": "root-owned", "Key": "k"})):
+        assert _code(call) == ("AccessDenied", 403)
+    assert _code(lambda: theirs.create_bucket(Bucket="root-owned")) == ("BucketAlreadyExists", 409)
+    assert _code(lambda: root_s3.create_bucket(Bucket="root-owned")) == ("BucketAlreadyOwnedByYou", 409)
+    assert root_s3.get_object(Bucket="root-owned", Key="k")["Body"].read() == b"root data"

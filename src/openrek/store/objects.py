@@ -145,6 +145,7 @@ class EntityTooSmall(_FixedCodeError):
 class BucketInfo:
     name: str
     created: datetime
+    owner: str | None = None  # the account that created it (None: created before accounts existed)
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,12 @@ class ObjectStore(abc.ABC):
 
     # buckets
     @abc.abstractmethod
-    def create_bucket(self, bucket: str) -> None: ...
+    def create_bucket(self, bucket: str, owner: str | None = None) -> None:
+        """Creates a bucket owned by the account `owner`."""
+
+    @abc.abstractmethod
+    def bucket_owner(self, bucket: str) -> str | None:
+        """The account that owns an existing bucket (None when unrecorded); NoSuchBucket if absent."""
 
     @abc.abstractmethod
     def delete_bucket(self, bucket: str) -> None: ...
@@ -485,7 +491,7 @@ class DirectoryObjectStore(ObjectStore):
 
     # ---- buckets
 
-    def create_bucket(self, bucket: str) -> None:
+    def create_bucket(self, bucket: str, owner: str | None = None) -> None:
         validate_bucket_name(bucket)
         with self._bucket_lock:
             try:
@@ -493,7 +499,15 @@ class DirectoryObjectStore(ObjectStore):
             except FileExistsError:
                 raise BucketAlreadyOwnedByYou(
                     f"The bucket {bucket!r} already exists and is yours.", bucket=bucket) from None
-            _write_json_atomic(self._bucket_meta_file(bucket), {"created": _now().isoformat()}, self._tmp)
+            meta: dict[str, str] = {"created": _now().isoformat()}
+            if owner:
+                meta["owner"] = owner
+            _write_json_atomic(self._bucket_meta_file(bucket), meta, self._tmp)
+
+    def bucket_owner(self, bucket: str) -> str | None:
+        self._require_bucket(bucket)
+        owner = (_read_json(self._bucket_meta_file(bucket)) or {}).get("owner")
+        return owner if isinstance(owner, str) else None
 
     def delete_bucket(self, bucket: str) -> None:
         with self._bucket_lock:
@@ -524,7 +538,8 @@ class DirectoryObjectStore(ObjectStore):
                 created = datetime.fromisoformat(meta["created"])
             except (KeyError, TypeError, ValueError):
                 created = _from_timestamp(entry.stat().st_mtime)
-            out.append(BucketInfo(name=entry.name, created=created))
+            owner = meta.get("owner")
+            out.append(BucketInfo(name=entry.name, created=created, owner=owner if isinstance(owner, str) else None))
         return out
 
     # ---- objects

@@ -8,7 +8,7 @@ from openrek.api.s3.context import S3Context
 from openrek.api.s3.errors import S3Error
 from openrek.api.s3.responses import empty_response, xml_response
 from openrek.api.s3.xml_documents import add, add_owner, iso8601, root
-from openrek.store.objects import is_internal_bucket
+from openrek.store.objects import ObjectStoreError, is_internal_bucket
 
 REGION = "us-east-1"
 
@@ -22,6 +22,8 @@ async def list_buckets(ctx: S3Context) -> Response:
     for bucket in buckets:
         if not bucket.name.startswith(prefix):
             continue
+        if ctx.account and (bucket.owner or ctx.default_owner) != ctx.account:
+            continue  # another account's bucket
         entry = add(listed, "Bucket")
         add(entry, "Name", bucket.name)
         add(entry, "CreationDate", iso8601(bucket.created))
@@ -36,7 +38,14 @@ async def create_bucket(ctx: S3Context) -> Response:
     await ctx.small_body()  # a CreateBucketConfiguration (LocationConstraint) is accepted and ignored
     if is_internal_bucket(bucket):
         raise S3Error("InvalidBucketName", "Bucket names must not begin with a period.", bucket=bucket)
-    await ctx.call(ctx.objects.create_bucket, bucket)
+    try:
+        await ctx.call(ctx.objects.create_bucket, bucket, ctx.account or None)
+    except ObjectStoreError as exc:
+        if exc.code == "BucketAlreadyOwnedByYou" and ctx.account and ctx.owner_of(bucket) != ctx.account:
+            raise S3Error("BucketAlreadyExists", "The requested bucket name is not available. The bucket namespace "
+                          "is shared by all users of the system. Please select a different name and try again.",
+                          bucket=bucket) from None
+        raise
     return empty_response(headers={"Location": f"/{bucket}"})
 
 

@@ -31,6 +31,8 @@ class S3Context:
     request_id: str
     bucket: str | None
     key: str | None
+    account: str = ""  # the caller's account ("" in tests that build a context by hand: no ownership checks)
+    default_owner: str = ""  # the owner of buckets made before owners were recorded: the first account
 
     @property
     def headers(self) -> Any:
@@ -54,6 +56,17 @@ class S3Context:
         if not await self.call(self.objects.bucket_exists, bucket):
             raise NoSuchBucket(f"The bucket {bucket!r} does not exist.", bucket=bucket)
         return bucket
+
+    def owner_of(self, bucket: str) -> str:
+        """The account owning an existing bucket (buckets from before accounts: the first account)."""
+        return self.objects.bucket_owner(bucket) or self.default_owner
+
+    async def check_access(self, bucket: str) -> None:
+        """AccessDenied unless the caller's account owns `bucket` (bucket policies: the security issue)."""
+        if not self.account or not await self.call(self.objects.bucket_exists, bucket):
+            return
+        if await self.call(self.owner_of, bucket) != self.account:
+            raise S3Error("AccessDenied", "Access Denied", bucket=bucket)
 
     def require_key(self) -> str:
         assert self.key is not None

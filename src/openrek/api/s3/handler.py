@@ -1,7 +1,7 @@
 """The S3 REST endpoint's entry point: route a request to its operation, run it, render S3's errors.
 
 `handle_s3` is called by the main ASGI app for every request that is not a Rekognition JSON call.
-Signatures are not verified: any credentials are accepted.
+Authentication happens before (api/app.py); ownership of buckets is checked here.
 """
 
 from __future__ import annotations
@@ -85,8 +85,12 @@ class _BodyTracker:
         return True
 
 
-async def handle_s3(request: Request, objects: ObjectStore, request_id: str) -> Response:
-    """Serve one S3 REST request (path-style, or virtual-hosted as <bucket>.s3.localhost) from `objects`."""
+async def handle_s3(request: Request, objects: ObjectStore, request_id: str, account: str = "",
+                    default_owner: str = "") -> Response:
+    """Serve one S3 REST request (path-style, or virtual-hosted as <bucket>.s3.localhost) from `objects`.
+
+    `account` is the caller's: a bucket belongs to the account that created it, and another account's
+    requests on it are AccessDenied (bucket names stay global, as in S3)."""
     resource = request.url.path
     tracker = _BodyTracker(request)
     original = request
@@ -101,7 +105,9 @@ async def handle_s3(request: Request, objects: ObjectStore, request_id: str) -> 
         if found.bucket is not None and is_internal_bucket(found.bucket):
             raise hidden_bucket_error(found.operation, found.bucket)
         ctx = S3Context(request=request, objects=objects, request_id=request_id, bucket=found.bucket,
-                        key=found.key)
+                        key=found.key, account=account, default_owner=default_owner or account)
+        if found.bucket is not None and found.operation != "CreateBucket":
+            await ctx.check_access(found.bucket)
         response = await OPERATIONS[found.operation](ctx)
     except ObjectStoreError as error:
         response = error_response(error, request_id, request.method, resource)

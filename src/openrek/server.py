@@ -50,7 +50,7 @@ def build_runtime(settings: Settings) -> Runtime:
     models = ModelHost(metadata, objects)
     provider = RekognitionProvider(metadata, objects, wake_worker=runner.wake,
                                    training_budget_s=settings.training_budget_s, models=models,
-                                   training_options=settings.training_options)
+                                   training_options=settings.training_options, default_owner=settings.account_id)
 
     def on_startup() -> None:
         runner.start()

@@ -114,8 +114,7 @@ def test_dataset_workflow_train_serve_copy(rekognition, s3, unique: str, server_
     # Editing a dataset now changes no trained version: the job trains on a snapshot.
     rekognition.update_dataset_entries(DatasetArn=train, Changes={"GroundTruth": classification_line(
         bucket, "new/red-0.jpg", "green").encode()})
-    rekognition.get_waiter("project_version_training_completed").wait(ProjectArn=project, VersionNames=["v1"],
-                                                                      WaiterConfig=FAST)
+    wait_version(rekognition, project, "v1", {"TRAINING_COMPLETED", "TRAINING_FAILED"})
     described = rekognition.describe_project_versions(ProjectArn=project)["ProjectVersionDescriptions"][0]
     assert described["Status"] == "TRAINING_COMPLETED", described["StatusMessage"]
     assert described["TrainingDataResult"]["Input"] == {}

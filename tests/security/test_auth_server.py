@@ -230,3 +230,34 @@ def test_buckets_belong_to_the_account_that_made_them(secured: str) -> None:
     assert _code(lambda: theirs.create_bucket(Bucket="root-owned")) == ("BucketAlreadyExists", 409)
     assert _code(lambda: root_s3.create_bucket(Bucket="root-owned")) == ("BucketAlreadyOwnedByYou", 409)
     assert root_s3.get_object(Bucket="root-owned", Key="k")["Body"].read() == b"root data"
+
+
+def test_custom_labels_reads_and_writes_only_the_callers_buckets(secured: str) -> None:
+    root_s3 = _client("s3", secured)
+    root_s3.create_bucket(Bucket="root-data")
+    root_s3.put_object(Bucket="root-data", Key="train.manifest", Body=b"{}")
+    signed = AWSRequest(method="POST", url=f"{secured}/_openrek/accounts", data=b'{"Name": "reader-team"}',
+                        headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials(ROOT_KEY, ROOT_SECRET), "rekognition", "us-east-1").add_auth(signed)
+    other = requests.post(f"{secured}/_openrek/accounts", data=b'{"Name": "reader-team"}',
+                          headers=dict(signed.headers), timeout=10).json()
+    rek = _client("rekognition", secured, key=other["AccessKeyId"], secret=other["SecretAccessKey"])
+    s3 = _client("s3", secured, key=other["AccessKeyId"], secret=other["SecretAccessKey"])
+    s3.create_bucket(Bucket="reader-own")
+    project = rek.create_project(ProjectName="reader")["ProjectArn"]
+    manifest = {"GroundTruthManifest": {"S3Object": {"Bucket": "root-data", "Name": "train.manifest"}}}
+    s3.put_object(Bucket="reader-own", Key="train.manifest", Body=b"{}")
+    own = {"GroundTruthManifest": {"S3Object": {"Bucket": "reader-own", "Name": "train.manifest"}}}
+    with pytest.raises(ClientError) as err:
+        rek.create_project_version(ProjectArn=project, VersionName="v1", OutputConfig={"S3Bucket": "root-data"},
+                                   TrainingData={"Assets": [own]}, TestingData={"AutoCreate": True})
+    assert err.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "s3:PutObject on resource: arn:aws:s3:::root-data/*" in err.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as err:
+        rek.create_project_version(ProjectArn=project, VersionName="v1", OutputConfig={"S3Bucket": "reader-own"},
+                                   TrainingData={"Assets": [manifest]}, TestingData={"AutoCreate": True})
+    assert "s3:GetObject on resource: arn:aws:s3:::root-data/train.manifest" in err.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as err:
+        rek.create_dataset(ProjectArn=project, DatasetType="TRAIN", DatasetSource=manifest)
+    assert err.value.response["Error"]["Code"] == "AccessDeniedException"
+    rek.delete_project(ProjectArn=project)

@@ -6,7 +6,8 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from openrek.service.errors import InvalidParameterException, ResourceNotFoundException
+from openrek.service.context import RequestContext
+from openrek.service.errors import AccessDeniedException, InvalidParameterException, ResourceNotFoundException
 from openrek.store.metadata import MetadataStore
 from openrek.store.objects import ObjectStore, is_internal_bucket
 from openrek.store.schema import JobRow, ProjectRow, VersionRow
@@ -37,8 +38,9 @@ class ProviderBase:
 
     def __init__(self, metadata: MetadataStore, objects: ObjectStore, wake_worker: Callable[[], None],
                  training_budget_s: float = 600.0, models: ModelHosting | None = None,
-                 training_options: dict[str, Any] | None = None) -> None:
+                 training_options: dict[str, Any] | None = None, default_owner: str = "000000000000") -> None:
         self.metadata = metadata
+        self.default_owner = default_owner  # the owner of buckets made before owners were recorded
         self.objects = objects
         self.wake_worker = wake_worker
         self.training_budget_s = training_budget_s
@@ -71,7 +73,18 @@ class ProviderBase:
             )
         return row
 
-    def _check_output_bucket(self, output: dict[str, Any]) -> str:
+    def _check_bucket_access(self, ctx: RequestContext, bucket: str, action: str, key: str = "*") -> None:
+        """AccessDeniedException unless the caller's account owns the (existing) bucket; bucket policies
+        that grant other accounts come with the security issue's policy evaluation."""
+        if is_internal_bucket(bucket) or not self.objects.bucket_exists(bucket):
+            return  # a missing bucket is reported where it matters (at once, or by the job)
+        owner = self.objects.bucket_owner(bucket) or self.default_owner
+        if owner != ctx.account:
+            raise AccessDeniedException(
+                f"User: arn:aws:iam::{ctx.account}:root is not authorized to perform: {action} on resource: "
+                f"arn:aws:s3:::{bucket}/{key} (the bucket belongs to another account).")
+
+    def _check_output_bucket(self, ctx: RequestContext, output: dict[str, Any]) -> str:
         bucket = output.get("S3Bucket")
         if not bucket:
             raise InvalidParameterException("OutputConfig.S3Bucket is required: name the bucket for training results.")
@@ -80,4 +93,5 @@ class ProviderBase:
                 f"The output bucket {bucket} does not exist or cannot be written. Create it "
                 f"(aws s3 mb s3://{bucket}) or choose another OutputConfig.S3Bucket."
             )
+        self._check_bucket_access(ctx, bucket, "s3:PutObject", (output.get("S3KeyPrefix") or "") + "*")
         return bucket

@@ -52,7 +52,7 @@ class CopyOperations(ProviderBase):
                 f"The project version {source.name} has no trained model to copy (status {source.status}). "
                 "Copy a version whose training completed.")
         output = params["OutputConfig"]
-        self._check_output_bucket(output)
+        self._check_output_bucket(ctx, output)
         name = params["VersionName"]
         if self.metadata.list_versions(target.arn, [name]):
             raise _duplicate(name, target.name)

@@ -67,6 +67,8 @@ class DatasetOperations(ProviderBase):
                 "DatasetSource takes either GroundTruthManifest or DatasetArn, not both.")
         if source.get("GroundTruthManifest") is not None and not manifest:
             raise InvalidParameterException("DatasetSource.GroundTruthManifest needs S3Object (Bucket and Name).")
+        if manifest:
+            self._check_bucket_access(ctx, manifest["Bucket"], "s3:GetObject", manifest["Name"])
         if source_arn:
             src = self._dataset(source_arn)
             if src.status not in DATASET_READY:

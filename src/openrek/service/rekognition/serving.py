@@ -67,6 +67,9 @@ class ServingOperations(ProviderBase):
                 f"The model {row.name} is not running (status {row.status}). Start it with "
                 "StartProjectVersion and wait for RUNNING (aws rekognition wait project-version-running)."
             )
+        source = params["Image"].get("S3Object")
+        if source and source.get("Bucket"):
+            self._check_bucket_access(ctx, source["Bucket"], "s3:GetObject", source.get("Name") or "*")
         data = image_bytes(self.objects, params["Image"])
         try:
             labels = self._hosting().predict(arn, data, params.get("MinConfidence"), params.get("MaxResults"))

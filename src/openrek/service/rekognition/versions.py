@@ -37,9 +37,13 @@ class VersionOperations(ProviderBase):
             self._check_datasets_trainable(project, datasets)
         else:
             _check_manifests(training, testing)
+            for data in (training, testing):
+                for asset in (data or {}).get("Assets") or []:
+                    ref = asset["GroundTruthManifest"]["S3Object"]
+                    self._check_bucket_access(ctx, ref["Bucket"], "s3:GetObject", ref["Name"])
         _check_feature_config(project.feature, params.get("FeatureConfig"))
         output = params["OutputConfig"]
-        self._check_output_bucket(output)
+        self._check_output_bucket(ctx, output)
         created = now_ms()
         arn = arns.version_arn(ctx.region, ctx.account, project.name, name, created)
         if self.metadata.list_versions(project.arn, [name]):

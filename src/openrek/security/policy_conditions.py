@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from openrek.security.policy_patterns import Context, Pattern, Style
@@ -87,6 +88,14 @@ def _bool(value: str, variables: bool) -> _Test:
     return lambda v, ctx: v.lower() == folded
 
 
+@lru_cache(maxsize=1024)
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
 def _ip(value: str, variables: bool) -> _Test:
     try:
         network = ipaddress.ip_network(value, strict=False)
@@ -94,10 +103,8 @@ def _ip(value: str, variables: bool) -> _Test:
         raise ConditionError(f"{value!r} is not an IP address or CIDR block such as 203.0.113.0/24.") from None
 
     def test(v: str, ctx: Context) -> bool:
-        try:
-            return ipaddress.ip_address(v) in network
-        except ValueError:
-            return False
+        address = _address(v)
+        return address is not None and address in network
     return test
 
 

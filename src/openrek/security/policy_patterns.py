@@ -28,7 +28,8 @@ class Style(Enum):
 
 
 # A token is (kind, text, default): kind "wild" (literal text whose wildcards count), "text" (literal text
-# whose wildcards do not: an escape such as ${*}) or "var" (text is the lower-cased key name).
+# whose wildcards do not: an escape such as ${*}), "var" (text is the lower-cased key name, default the
+# text after a comma: ${aws:userid, 'shared'}) or, once compiled, "src" (a regex fragment).
 _Token = tuple[str, str, str | None]
 
 
@@ -100,7 +101,7 @@ class Pattern:
         self._tokens: list[_Token] | None = None
         self._match: Callable[[str], bool] | None = None
         if any(kind == "var" for kind, _, _ in tokens):
-            self._tokens = tokens
+            self._tokens = self._prerender(tokens)
             return
         literal = "".join(t for _, t, _ in tokens)
         has_wildcards = style is not Style.LITERAL and any(
@@ -114,34 +115,37 @@ class Pattern:
             else:
                 self._match = literal.__eq__
         else:
-            self._match = _compiled(self._source(tokens, {}), ignore_case).fullmatch  # type: ignore[assignment]
+            self._match = _compiled("".join(t for _, t, _ in self._prerender(tokens)), ignore_case).fullmatch
 
-    def _source(self, tokens: list[_Token], ctx: Context) -> str:
-        out = []
+    def _prerender(self, tokens: list[_Token]) -> list[_Token]:
+        """The tokens with their literal text turned into regex source once ("src"); variables stay."""
+        out: list[_Token] = []
         part = 0
         for kind, text, default in tokens:
             if kind == "wild":
                 src, part = _glob_source(text, self._style, part)
-                out.append(src)
+                out.append(("src", src, None))
             elif kind == "text":
-                out.append(re.escape(text))
+                out.append(("src", re.escape(text), None))
             else:
-                value = _resolve(text, default, ctx)
-                if value is None:
-                    raise LookupError(text)
-                out.append(re.escape(value))
-        return "".join(out)
+                out.append((kind, text, default))
+        return out
 
     def matches(self, value: str, ctx: Context) -> bool:
         """Whether `value` matches; a variable the request has no (single) value for matches nothing."""
         if self._match is not None:
             return bool(self._match(value))
         assert self._tokens is not None
-        try:
-            source = self._source(self._tokens, ctx)
-        except LookupError:
-            return False
-        return _compiled(source, self._ignore_case).fullmatch(value) is not None
+        pieces = []
+        for kind, text, default in self._tokens:
+            if kind == "src":
+                pieces.append(text)
+                continue
+            resolved = _resolve(text, default, ctx)
+            if resolved is None:
+                return False
+            pieces.append(re.escape(resolved))
+        return _compiled("".join(pieces), self._ignore_case).fullmatch(value) is not None
 
     def __repr__(self) -> str:
         return f"Pattern({self.text!r}, {self._style.value})"

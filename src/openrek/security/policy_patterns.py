@@ -99,7 +99,7 @@ class Pattern:
         if style is Style.ARN and sum(t.count(":") for kind, t, _ in tokens if kind != "var") < 5:
             self._style = style = Style.GLOB  # not a whole ARN ("*", "arn:aws:s3*"): one glob over the string
         self._tokens: list[_Token] | None = None
-        self._match: Callable[[str], bool] | None = None
+        self._match: Callable[[str], object] | None = None  # truthy: a match
         if any(kind == "var" for kind, _, _ in tokens):
             self._tokens = self._prerender(tokens)
             return

@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from openrek.security.policy_document import PolicyDocumentError, check_policy_document
 from openrek.service.context import RequestContext
 from openrek.service.errors import (
     InvalidPolicyRevisionIdException,
@@ -19,7 +20,6 @@ from openrek.service.errors import (
 )
 from openrek.service.rekognition.base import ProviderBase, now_ms
 from openrek.service.rekognition.pagination import page
-from openrek.service.rekognition.policy_document import PolicyDocumentError, check_policy_document
 from openrek.service.rekognition.registry import operation
 from openrek.store.metadata import DuplicateError, StaleRevisionError
 

@@ -64,7 +64,7 @@ def create_app(
             return await handle_accounts(request, auth.identities, caller, account, request_id)
         if openrek_route:
             return await handle_openrek(request, provider, request_id, caller.account)
-        return await handle_s3(request, objects, request_id, caller.account, account)
+        return await handle_s3(request, objects, request_id, caller.account, account, caller.signature)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

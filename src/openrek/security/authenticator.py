@@ -29,7 +29,7 @@ class Authenticator:
         if self.identities is None:
             return self.open_caller
         verified = verify(request, self.identities.secret_for, datetime.now(UTC))
-        return self.identities.caller(verified.access_key)
+        return self.identities.caller(verified.access_key, verified)
 
 
 def payload_hash(body: bytes) -> str:

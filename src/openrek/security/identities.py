@@ -15,6 +15,7 @@ import string
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from openrek.store.errors import DuplicateError
 from openrek.store.metadata import MetadataStore
@@ -32,6 +33,7 @@ class Caller:
     account: str
     access_key: str
     user_name: str | None = None
+    signature: Any = None  # the request's VerifiedSignature (streaming uploads chain their chunks on it)
 
     @property
     def is_root(self) -> bool:
@@ -110,7 +112,7 @@ class Identities:
         row = self.metadata.get_access_key(access_key)
         return row.secret if row is not None and row.status == "Active" else None
 
-    def caller(self, access_key: str) -> Caller:
+    def caller(self, access_key: str, signature: Any = None) -> Caller:
         row = self.metadata.get_access_key(access_key)
         assert row is not None
-        return Caller(account=row.account_id, access_key=access_key, user_name=row.user_name)
+        return Caller(account=row.account_id, access_key=access_key, user_name=row.user_name, signature=signature)

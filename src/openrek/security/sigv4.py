@@ -291,15 +291,41 @@ def verify(request: SignedRequest, secret_for: Callable[[str], str | None], now:
                              claim.signature, key, payload, claim.presigned)
 
 
-def chunk_signature(verified: VerifiedSignature, previous: str, chunk: bytes) -> str:
+def chunk_signature(verified: VerifiedSignature, previous: str, chunk_sha256: str) -> str:
     """The signature of one `aws-chunked` chunk (STREAMING-AWS4-HMAC-SHA256-PAYLOAD), chained on `previous`."""
     text = "\n".join(["AWS4-HMAC-SHA256-PAYLOAD", verified.amz_date, verified.scope, previous, EMPTY_SHA256,
-                      hashlib.sha256(chunk).hexdigest()])
+                      chunk_sha256])
     return _hmac_hex(verified.signing_key, text)
 
 
 def trailer_signature(verified: VerifiedSignature, previous: str, trailers: bytes) -> str:
-    """The signature of an `aws-chunked` trailer block (the -TRAILER streaming variants)."""
+    """The signature of an `aws-chunked` trailer block (`name:value\n` lines) in the -TRAILER variant."""
     text = "\n".join(["AWS4-HMAC-SHA256-TRAILER", verified.amz_date, verified.scope, previous,
                       hashlib.sha256(trailers).hexdigest()])
     return _hmac_hex(verified.signing_key, text)
+
+
+SIGNED_STREAMING = ("STREAMING-AWS4-HMAC-SHA256-PAYLOAD", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER")
+
+
+class ChunkChain:
+    """Checks the chained signatures of a signed `aws-chunked` body, chunk by chunk, from the seed signature."""
+
+    def __init__(self, verified: VerifiedSignature) -> None:
+        self.verified = verified
+        self.previous = verified.signature
+        self.trailer_signed = verified.payload.endswith("-TRAILER")
+
+    def check_chunk(self, claimed: str | None, chunk_sha256: str) -> bool:
+        if not claimed:
+            return False
+        expected = chunk_signature(self.verified, self.previous, chunk_sha256)
+        if not hmac.compare_digest(expected, claimed):
+            return False
+        self.previous = expected
+        return True
+
+    def check_trailer(self, claimed: str | None, trailers: bytes) -> bool:
+        if not claimed:
+            return False
+        return hmac.compare_digest(trailer_signature(self.verified, self.previous, trailers), claimed)

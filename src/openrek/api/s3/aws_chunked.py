@@ -2,15 +2,18 @@
 
 Each chunk is `<hex size>[;chunk-signature=<sig>]\r\n<bytes>\r\n`; a zero-size chunk ends the data and may be
 followed by trailer lines (`x-amz-checksum-crc32:<b64>`, `x-amz-trailer-signature:<sig>`) and an empty line.
-Chunk signatures are not verified: openrek accepts any credentials.
+With a `ChunkChain` (a signed streaming upload whose seed signature was verified), every chunk's signature
+— and the trailer's, in the -TRAILER variant — must match, else SignatureDoesNotMatch.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 from typing import BinaryIO
 
 from openrek.api.s3.errors import S3Error
+from openrek.security.sigv4 import ChunkChain
 
 _MAX_LINE = 64 * 1024
 
@@ -22,10 +25,13 @@ def _incomplete(message: str) -> S3Error:
 class AwsChunkedReader(io.RawIOBase):
     """The decoded payload of an aws-chunked body; `trailers` holds the trailing headers once read to the end."""
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: BinaryIO, chain: ChunkChain | None = None) -> None:
         self._raw = raw
         self._remaining = 0  # bytes left in the current chunk
         self._done = False
+        self._chain = chain
+        self._claimed: str | None = None  # the current chunk's chunk-signature
+        self._hash = hashlib.sha256()
         self.trailers: dict[str, str] = {}
 
     def readable(self) -> bool:
@@ -39,25 +45,43 @@ class AwsChunkedReader(io.RawIOBase):
 
     def _next_chunk(self) -> None:
         header = self._line()
-        size_text = header.split(b";", 1)[0].strip()
+        size_text, _, extension = header.partition(b";")
+        size_text = size_text.strip()
         try:
             size = int(size_text, 16)
         except ValueError:
             raise _incomplete(f"bad chunk size {size_text[:20]!r}") from None
+        name, _, value = extension.decode("latin-1").partition("=")
+        self._claimed = value.strip() if name.strip() == "chunk-signature" else None
+        self._hash = hashlib.sha256()
         if size == 0:
+            self._verify_chunk()
             self._read_trailers()
             self._done = True
         self._remaining = size
 
+    def _verify_chunk(self) -> None:
+        if self._chain is not None and not self._chain.check_chunk(self._claimed, self._hash.hexdigest()):
+            raise S3Error("SignatureDoesNotMatch", "The chunk signature we calculated does not match the "
+                          "chunk-signature you provided. Check your secret access key and signing method.")
+
     def _read_trailers(self) -> None:
+        signed = b""
         while True:
             line = self._raw.readline(_MAX_LINE)
             if not line or line in (b"\r\n", b"\n"):
-                return
+                break
             name, sep, value = line.decode("latin-1").rstrip("\r\n").partition(":")
             if not sep:
                 raise _incomplete(f"bad trailer line {line[:40]!r}")
             self.trailers[name.strip().lower()] = value.strip()
+            if name.strip().lower() != "x-amz-trailer-signature":
+                signed += f"{name.strip()}:{value.strip()}\n".encode("latin-1")
+        chain = self._chain
+        if chain is not None and chain.trailer_signed and not chain.check_trailer(
+                self.trailers.get("x-amz-trailer-signature"), signed):
+            raise S3Error("SignatureDoesNotMatch", "The trailer signature we calculated does not match the "
+                          "x-amz-trailer-signature you provided.")
 
     def _end_chunk(self) -> None:
         crlf = b""
@@ -80,7 +104,10 @@ class AwsChunkedReader(io.RawIOBase):
         if not data:
             raise _incomplete("the body ended inside a chunk")
         self._remaining -= len(data)
+        if self._chain is not None:
+            self._hash.update(data)
         if self._remaining == 0:
+            self._verify_chunk()
             self._end_chunk()
         return data
 

@@ -16,6 +16,7 @@ from openrek.api.s3.aws_chunked import AwsChunkedReader
 from openrek.api.s3.body_stream import ThreadedBodyReader
 from openrek.api.s3.checksums import CHECKSUM_ALGORITHMS, VerifyingReader, checksum_header
 from openrek.api.s3.errors import S3Error
+from openrek.security.sigv4 import SIGNED_STREAMING, ChunkChain, VerifiedSignature
 from openrek.store.objects import NoSuchBucket, ObjectStore
 
 T = TypeVar("T")
@@ -33,6 +34,7 @@ class S3Context:
     key: str | None
     account: str = ""  # the caller's account ("" in tests that build a context by hand: no ownership checks)
     default_owner: str = ""  # the owner of buckets made before owners were recorded: the first account
+    signature: VerifiedSignature | None = None  # set when the request's SigV4 signature was verified
 
     @property
     def headers(self) -> Any:
@@ -87,7 +89,8 @@ class S3Context:
         expected_length: int | None = None
         trailers = None
         if chunked:
-            decoder = AwsChunkedReader(raw)
+            chain = ChunkChain(self.signature) if self.signature and content_sha256 in SIGNED_STREAMING else None
+            decoder = AwsChunkedReader(raw, chain)
             raw, trailers = decoder, (lambda: decoder.trailers)  # type: ignore[assignment]
             decoded = headers.get("x-amz-decoded-content-length")
             expected_length = int(decoded) if decoded and decoded.isdigit() else None

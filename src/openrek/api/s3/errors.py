@@ -35,6 +35,9 @@ STATUS_BY_CODE: dict[str, int] = {
     "NotImplemented": 501,
     "NotModified": 304,
     "PreconditionFailed": 412,
+    "SignatureDoesNotMatch": 403,
+    "InvalidAccessKeyId": 403,
+    "RequestTimeTooSkewed": 403,
 }
 
 

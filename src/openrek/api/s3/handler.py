@@ -18,6 +18,7 @@ from openrek.api.s3.context import S3Context
 from openrek.api.s3.errors import S3Error
 from openrek.api.s3.responses import error_response
 from openrek.api.s3.routing import route
+from openrek.security.sigv4 import VerifiedSignature
 from openrek.store.objects import NoSuchBucket, ObjectStore, ObjectStoreError, is_internal_bucket
 
 logger = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class _BodyTracker:
 
 
 async def handle_s3(request: Request, objects: ObjectStore, request_id: str, account: str = "",
-                    default_owner: str = "") -> Response:
+                    default_owner: str = "", signature: VerifiedSignature | None = None) -> Response:
     """Serve one S3 REST request (path-style, or virtual-hosted as <bucket>.s3.localhost) from `objects`.
 
     `account` is the caller's: a bucket belongs to the account that created it, and another account's
@@ -105,7 +106,8 @@ async def handle_s3(request: Request, objects: ObjectStore, request_id: str, acc
         if found.bucket is not None and is_internal_bucket(found.bucket):
             raise hidden_bucket_error(found.operation, found.bucket)
         ctx = S3Context(request=request, objects=objects, request_id=request_id, bucket=found.bucket,
-                        key=found.key, account=account, default_owner=default_owner or account)
+                        key=found.key, account=account, default_owner=default_owner or account,
+                        signature=signature)
         if found.bucket is not None and found.operation != "CreateBucket":
             await ctx.check_access(found.bucket)
         response = await OPERATIONS[found.operation](ctx)

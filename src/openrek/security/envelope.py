@@ -59,7 +59,8 @@ def _parse(data: bytes) -> _Parts:
         at += wrapped_len
     except (struct.error, ValueError, UnicodeDecodeError):
         raise invalid from None
-    if len(wrapped) != wrapped_len or len(data) < at + _NONCE + _TAG or not isinstance(context, dict):
+    if len(wrapped) != wrapped_len or len(data) < at + _NONCE + _TAG or not isinstance(context, dict) \
+            or not all(isinstance(k, str) and isinstance(v, str) for k, v in context.items()):
         raise invalid
     return _Parts(context=context, wrapped_key=wrapped, header=data[:at], nonce=data[at:at + _NONCE],
                   sealed=data[at + _NONCE:])

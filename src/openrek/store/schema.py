@@ -1,5 +1,5 @@
 """SQLAlchemy tables for the metadata store: projects, versions, datasets and their entries, project
-policies, tags and jobs.
+policies, tags, jobs, identities and KMS keys (with their aliases and grants).
 
 The schema itself is created and evolved by the Alembic migrations in `migrations/`.
 """
@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -163,3 +164,55 @@ class JobRow(Base):
     created: Mapped[float] = mapped_column(Float)
     updated: Mapped[float] = mapped_column(Float)
     message: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class KmsKeyRow(Base):
+    """A KMS key; its material only ever stored wrapped by the server's master key."""
+
+    __tablename__ = "kms_keys"
+    __table_args__ = (Index("ix_kms_keys_account_region", "account", "region", "key_id"),
+                      Index("ix_kms_keys_deletion", "deletion_ms"))
+
+    key_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    account: Mapped[str] = mapped_column(String(12))
+    region: Mapped[str] = mapped_column(String(64))
+    arn: Mapped[str] = mapped_column(String(2048), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(32))  # Enabled | Disabled | PendingDeletion
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    deletion_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    pending_window_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    key_usage: Mapped[str] = mapped_column(String(32))
+    key_spec: Mapped[str] = mapped_column(String(32))
+    origin: Mapped[str] = mapped_column(String(32))
+    policy: Mapped[str] = mapped_column(Text)
+    wrapped_material: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class KmsAliasRow(Base):
+    __tablename__ = "kms_aliases"
+    __table_args__ = (Index("ix_kms_aliases_target", "target_key_id"),)
+
+    account: Mapped[str] = mapped_column(String(12), primary_key=True)
+    region: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256), primary_key=True)  # alias/…
+    target_key_id: Mapped[str] = mapped_column(String(36), ForeignKey("kms_keys.key_id"))
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class KmsGrantRow(Base):
+    """A grant; its tokens are MACs over the grant id (see security/kms_keys.py), so none is stored."""
+
+    __tablename__ = "kms_grants"
+    __table_args__ = (Index("ix_kms_grants_key", "key_id", "grant_id"),)
+
+    grant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(36), ForeignKey("kms_keys.key_id"))
+    name: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    grantee_principal: Mapped[str] = mapped_column(String(256))
+    retiring_principal: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    operations: Mapped[list[str]] = mapped_column(JSON)
+    constraints: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    issuing_account: Mapped[str] = mapped_column(String(12))
+    created_ms: Mapped[int] = mapped_column(BigInteger)

@@ -261,3 +261,52 @@ def test_custom_labels_reads_and_writes_only_the_callers_buckets(secured: str) -
         rek.create_dataset(ProjectArn=project, DatasetType="TRAIN", DatasetSource=manifest)
     assert err.value.response["Error"]["Code"] == "AccessDeniedException"
     rek.delete_project(ProjectArn=project)
+
+
+def test_cross_account_copy_needs_a_project_policy(secured: str) -> None:
+    from tests.support.datasets import wait_version
+    from tests.support.images import shape_image, upload_classification_set
+
+    root_rek, root_s3 = _client("rekognition", secured), _client("s3", secured)
+    root_s3.create_bucket(Bucket="copy-source")
+    manifest = upload_classification_set(root_s3, "copy-source", "", ["red", "blue"], per_label=6, size=64)
+    source = root_rek.create_project(ProjectName="copy-source")["ProjectArn"]
+    version = root_rek.create_project_version(
+        ProjectArn=source, VersionName="v1", OutputConfig={"S3Bucket": "copy-source"},
+        TrainingData={"Assets": [{"GroundTruthManifest": {"S3Object": {"Bucket": "copy-source", "Name": manifest}}}]},
+        TestingData={"AutoCreate": True})["ProjectVersionArn"]
+    signed = AWSRequest(method="POST", url=f"{secured}/_openrek/accounts", data=b'{"Name": "copier"}',
+                        headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials(ROOT_KEY, ROOT_SECRET), "rekognition", "us-east-1").add_auth(signed)
+    b = requests.post(f"{secured}/_openrek/accounts", data=b'{"Name": "copier"}', headers=dict(signed.headers),
+                      timeout=10).json()
+    rek = _client("rekognition", secured, key=b["AccessKeyId"], secret=b["SecretAccessKey"])
+    s3 = _client("s3", secured, key=b["AccessKeyId"], secret=b["SecretAccessKey"])
+    s3.create_bucket(Bucket="copy-target")
+    target = rek.create_project(ProjectName="copy-target")["ProjectArn"]
+    assert wait_version(root_rek, source, "v1", {"TRAINING_COMPLETED", "TRAINING_FAILED"})["Status"] == (
+        "TRAINING_COMPLETED")
+
+    def copy(name: str) -> str:
+        return rek.copy_project_version(SourceProjectArn=source, SourceProjectVersionArn=version,
+                                        DestinationProjectArn=target, VersionName=name,
+                                        OutputConfig={"S3Bucket": "copy-target"})["ProjectVersionArn"]
+
+    with pytest.raises(ClientError) as err:
+        copy("before")
+    assert err.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert "rekognition:CopyProjectVersion" in err.value.response["Error"]["Message"]
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{b['AccountId']}:root"},
+        "Action": "rekognition:CopyProjectVersion", "Resource": version}]})
+    root_rek.put_project_policy(ProjectArn=source, PolicyName="let-b-copy", PolicyDocument=policy)
+    copied = copy("after")
+    assert f":{b['AccountId']}:project/copy-target/version/after/" in copied
+    done = wait_version(rek, target, "after", {"COPYING_COMPLETED", "COPYING_FAILED"})
+    assert done["Status"] == "COPYING_COMPLETED" and done["SourceProjectVersionArn"] == version
+    rek.start_project_version(ProjectVersionArn=copied, MinInferenceUnits=1)
+    wait_version(rek, target, "after", {"RUNNING"})
+    found = rek.detect_custom_labels(ProjectVersionArn=copied, MinConfidence=0,
+                                     Image={"Bytes": shape_image("red", 99, size=64)})["CustomLabels"]
+    assert found
+    rek.stop_project_version(ProjectVersionArn=copied)

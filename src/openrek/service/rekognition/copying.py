@@ -12,8 +12,10 @@ from typing import Any
 
 from openrek.lifecycle import STARTABLE, VersionStatus, version_message, version_sources
 from openrek.manifests.output_files import EVALUATION_SUMMARY, output_key
+from openrek.security.policy_evaluation import AuthorizationRequest, Policy, PolicyKind, evaluate
 from openrek.service.context import RequestContext
 from openrek.service.errors import (
+    AccessDeniedException,
     InvalidParameterException,
     ResourceInUseException,
     ResourceNotFoundException,
@@ -43,6 +45,8 @@ class CopyOperations(ProviderBase):
                 f"The project version {params['SourceProjectVersionArn']} does not exist in the project "
                 f"{source_project.arn}. Check both ARNs (DescribeProjectVersions lists a project's versions).")
         target = self._project(params["DestinationProjectArn"])
+        if source_project.account != ctx.account:
+            self._check_copy_policy(ctx, source_project.arn, source.arn)
         if source_project.feature != "CUSTOM_LABELS" or target.feature != "CUSTOM_LABELS":
             raise InvalidParameterException("CopyProjectVersion copies Custom Labels models only; adapters "
                                             "(CONTENT_MODERATION projects) cannot be copied.")
@@ -81,6 +85,21 @@ class CopyOperations(ProviderBase):
             raise _duplicate(name, target.name) from None
         self.wake_worker()
         return {"ProjectVersionArn": arn}
+
+
+    def _check_copy_policy(self, ctx: RequestContext, project_arn: str, version_arn: str) -> None:
+        """A copy from another account needs a project policy of the source project that allows it."""
+        policies = [Policy.parse(r.name, r.document, PolicyKind.RESOURCE, strict=False)
+                    for r in self.metadata.list_policies(project_arn)]
+        source_account = version_arn.split(":")[4]
+        request = AuthorizationRequest(
+            principal_arn=f"arn:aws:iam::{ctx.account}:root", principal_account=ctx.account, is_root=True,
+            action="rekognition:CopyProjectVersion", resource_arn=version_arn, resource_account=source_account)
+        decision = evaluate(request, resource_policies=policies)
+        if not decision.allowed:
+            raise AccessDeniedException(
+                f"{decision.message} Ask the owner of {project_arn} to allow it with PutProjectPolicy "
+                "(Principal: your account, Action: rekognition:CopyProjectVersion).")
 
 
 def _duplicate(name: str, project: str) -> ResourceInUseException:

@@ -3,8 +3,8 @@
 Every ARN in a request (any member whose name ends in `Arn`, at any depth) must carry the caller's
 account; another account's ARN is refused as AWS refuses it without a resource policy —
 `AccessDeniedException` naming the action and the resource. The one exception AWS makes is
-CopyProjectVersion's source, which a project policy of the source account may open (decided with the
-security issue's policy evaluation; refused until then).
+CopyProjectVersion's source, which a project policy of the source account may open: that operation
+evaluates the policies itself (copying.py).
 """
 
 from __future__ import annotations
@@ -28,9 +28,16 @@ def _arns(value: Any, name: str = "") -> Iterator[tuple[str, str]]:
         yield name, value
 
 
+# Members another account may name, because a resource policy of theirs decides (the operation checks it).
+_POLICY_DECIDED = {"CopyProjectVersion": {"SourceProjectArn", "SourceProjectVersionArn"}}
+
+
 def check(ctx: RequestContext, operation: str, params: dict[str, Any]) -> None:
     """Raises AccessDeniedException if `params` name another account's resource."""
+    exempt = _POLICY_DECIDED.get(operation, set())
     for member, value in _arns(params):
+        if member in exempt:
+            continue
         parsed = arns.parse_arn(value)
         if parsed is None or parsed.account == ctx.account:
             continue

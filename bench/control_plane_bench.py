@@ -115,8 +115,11 @@ def raw_client_process(n: int, calls: int, endpoint: str, project: str, assets: 
     return creates, describes
 
 
-def run(clients: int, calls: int, lean: bool = False) -> None:
-    with tempfile.TemporaryDirectory() as tmp, ServerProcess(Path(tmp) / "data") as server:
+def run(clients: int, calls: int, lean: bool = False, auth: bool = False) -> None:
+    # With --auth the server verifies every signature; the clients' keys (AKIDEXAMPLE/secret) are its root's.
+    env = {"OPENREK_AUTH": "on", "OPENREK_ROOT_ACCESS_KEY_ID": "AKIDEXAMPLE",
+           "OPENREK_ROOT_SECRET_ACCESS_KEY": "secret"} if auth else {}
+    with tempfile.TemporaryDirectory() as tmp, ServerProcess(Path(tmp) / "data", env=env) as server:
         time.sleep(1.0)
         idle = rss_mib(server.proc.pid)  # type: ignore[union-attr]
         setup_rek = client("rekognition", server.endpoint)
@@ -139,7 +142,7 @@ def run(clients: int, calls: int, lean: bool = False) -> None:
         server_cpu = cpu_seconds(server.proc.pid) - server_cpu0  # type: ignore[union-attr]
         busy = rss_mib(server.proc.pid)  # type: ignore[union-attr]
 
-    kind = "lean SigV4 (http.client)" if lean else "boto3"
+    kind = ("lean SigV4 (http.client)" if lean else "boto3") + (", signatures verified" if auth else "")
     print(f"{clients} concurrent {kind} client processes x {calls} calls each, {wall:.1f} s wall")
     print(f"{'operation':<26}{'calls':>7}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}")
     for op, values in timings.items():
@@ -155,8 +158,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--calls", type=int, default=50)
     parser.add_argument("--lean", action="store_true", help="lean signed HTTP clients instead of boto3")
+    parser.add_argument("--auth", action="store_true", help="server with --auth on (every signature verified)")
     args = parser.parse_args()
-    run(args.clients, args.calls, args.lean)
+    run(args.clients, args.calls, args.lean, args.auth)
 
 
 if __name__ == "__main__":

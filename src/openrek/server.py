@@ -67,8 +67,13 @@ def build_runtime(settings: Settings) -> Runtime:
     else:
         print("openrek is OPEN: requests are not authenticated (any credentials act as account "
               f"{settings.account_id}). Use --auth on before sharing this server.", flush=True)
+    from openrek.service.iam.provider import IamProvider
+    from openrek.service.sts.provider import StsProvider
+
+    query_providers = {"iam": IamProvider(metadata), "sts": StsProvider(metadata)}
     app = create_app(provider, objects, settings.account_id, settings.default_region,
-                     on_startup=on_startup, on_shutdown=runner.stop, authenticator=authenticator)
+                     on_startup=on_startup, on_shutdown=runner.stop, authenticator=authenticator,
+                     query_providers=query_providers)
     return Runtime(settings=settings, app=app, runner=runner)
 
 

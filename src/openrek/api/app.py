@@ -1,13 +1,14 @@
 """The ASGI application: one port serving Rekognition's JSON 1.1 protocol and a path-style S3 endpoint.
 
-Requests carrying `X-Amz-Target` go to Rekognition, paths under `/_openrek/` (never an S3 bucket) to
-openrek's own endpoints (model export); everything else is S3.
+Requests carrying `X-Amz-Target` go to Rekognition, form-encoded POSTs to `/` signed for `iam` or `sts` to
+the query-protocol services, paths under `/_openrek/` (never an S3 bucket) to openrek's own endpoints
+(model export); everything else is S3.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,6 +21,7 @@ from openrek.api.accounts import PATH as ACCOUNTS_PATH
 from openrek.api.accounts import handle_accounts
 from openrek.api.authentication import json_auth_error, s3_auth_error, signed_request
 from openrek.api.model_export import handle_openrek, is_openrek_request
+from openrek.api.query.handler import handle_query, query_auth_error, query_service
 from openrek.api.rekognition.handler import handle_rekognition
 from openrek.api.s3.handler import handle_s3
 from openrek.api.sigv4 import credential_scope
@@ -37,13 +39,25 @@ def create_app(
     on_startup: Callable[[], None] | None = None,
     on_shutdown: Callable[[], None] | None = None,
     authenticator: Authenticator | None = None,
+    query_providers: Mapping[str, Any] | None = None,
 ) -> Starlette:
-    """The app; without an `authenticator` (or with one that is off) every request is the first account's."""
+    """The app; without an `authenticator` (or with one that is off) every request is the first account's.
+
+    `query_providers`: the IAM and STS providers by service name (`iam`, `sts`).
+    """
 
     auth = authenticator or Authenticator(None, account)
 
     async def dispatch(request: Request) -> Response:
         request_id = str(uuid.uuid4())
+        query = query_service(request, credential_scope(request.headers, request.url.query))
+        if query is not None:
+            body = await request.body()
+            try:
+                caller = auth.authenticate(signed_request(request, body)) if auth.enabled else auth.open_caller
+            except SigV4Error as exc:
+                return query_auth_error(exc, query, request_id)
+            return await handle_query(query, body, query_providers or {}, caller, request_id)
         if "x-amz-target" in request.headers:
             body = await request.body() if auth.enabled else None  # cached: the handler reads it again
             try:

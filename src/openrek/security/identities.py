@@ -112,6 +112,11 @@ class Identities:
         row = self.metadata.get_access_key(access_key)
         return row.secret if row is not None and row.status == "Active" else None
 
+    def identity_policies_of(self, account_id: str, user_name: str) -> list[tuple[str, str]]:
+        """(name, JSON document) of a user's identity-based policies: inline ones by name, then the managed
+        policies attached to it by ARN — feed them to `policy_evaluation.Policy.parse(…, PolicyKind.IDENTITY)`."""
+        return self.metadata.identity_policies_of(account_id, user_name)
+
     def caller(self, access_key: str, signature: Any = None) -> Caller:
         row = self.metadata.get_access_key(access_key)
         assert row is not None

@@ -1,6 +1,6 @@
 """The metadata store: projects, versions, tags and jobs behind one small interface over SQLAlchemy
 (datasets live in `dataset_records.py`, project policies in `policy_records.py`, identities in
-`identity_records.py`, KMS keys in `kms_records.py`).
+`identity_records.py`, IAM users and policies in `iam_records.py`, KMS keys in `kms_records.py`).
 
 Every method opens its own short transaction, so callers on many threads (or processes sharing
 the database file) never hold a lock for long. Uniqueness is enforced by the database itself:
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openrek.store.dataset_records import DatasetRecords
 from openrek.store.errors import DuplicateError, StaleRevisionError
+from openrek.store.iam_records import IamRecords
 from openrek.store.identity_records import IdentityRecords
 from openrek.store.kms_records import KmsRecords
 from openrek.store.policy_records import PolicyRecords
@@ -37,7 +38,7 @@ from openrek.store.schema import (
 __all__ = ["DuplicateError", "MetadataStore", "StaleRevisionError"]
 
 
-class MetadataStore(DatasetRecords, PolicyRecords, IdentityRecords, KmsRecords):
+class MetadataStore(DatasetRecords, PolicyRecords, IdentityRecords, IamRecords, KmsRecords):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)

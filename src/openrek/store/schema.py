@@ -1,5 +1,6 @@
 """SQLAlchemy tables for the metadata store: projects, versions, datasets and their entries, project
-policies, tags, jobs, identities and KMS keys (with their aliases and grants).
+policies, tags, jobs, identities (accounts, keys, IAM users with their inline and managed policies) and
+KMS keys (with their aliases and grants).
 
 The schema itself is created and evolved by the Alembic migrations in `migrations/`.
 """
@@ -216,3 +217,53 @@ class KmsGrantRow(Base):
     constraints: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     issuing_account: Mapped[str] = mapped_column(String(12))
     created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class IamUserRow(Base):
+    """An IAM user of an account; its access keys are `access_keys` rows naming it."""
+
+    __tablename__ = "iam_users"
+
+    account_id: Mapped[str] = mapped_column(String(12), ForeignKey("accounts.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), unique=True)
+    path: Mapped[str] = mapped_column(String(512))
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class IamUserPolicyRow(Base):
+    """An inline policy embedded in a user (the document as given, checked against the grammar)."""
+
+    __tablename__ = "iam_user_policies"
+
+    account_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    policy_name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+
+
+class IamManagedPolicyRow(Base):
+    """A customer managed policy; only its default version (v1) is kept."""
+
+    __tablename__ = "iam_managed_policies"
+
+    arn: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(12), ForeignKey("accounts.id"))
+    name: Mapped[str] = mapped_column(String(128))
+    policy_id: Mapped[str] = mapped_column(String(32), unique=True)
+    path: Mapped[str] = mapped_column(String(512))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    document: Mapped[str] = mapped_column(Text)
+    default_version: Mapped[str] = mapped_column(String(16))
+    created_ms: Mapped[int] = mapped_column(BigInteger)
+    updated_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class IamAttachmentRow(Base):
+    """A managed policy attached to a user."""
+
+    __tablename__ = "iam_user_attachments"
+
+    account_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    policy_arn: Mapped[str] = mapped_column(String(2048), ForeignKey("iam_managed_policies.arn"), primary_key=True)

@@ -1,0 +1,1 @@
+"""The IAM subset: users, their access keys, inline and managed policies, attachments."""

@@ -1,0 +1,1 @@
+"""The STS subset: GetCallerIdentity."""

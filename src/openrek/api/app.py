@@ -25,7 +25,7 @@ from openrek.api.query.handler import handle_query, query_auth_error, query_serv
 from openrek.api.rekognition.handler import handle_rekognition
 from openrek.api.s3.handler import handle_s3
 from openrek.api.sigv4 import credential_scope
-from openrek.security.authenticator import Authenticator
+from openrek.security.authenticator import Authenticator, principal_of
 from openrek.security.sigv4 import SigV4Error
 from openrek.service.context import RequestContext
 from openrek.store.objects import ObjectStore
@@ -65,8 +65,9 @@ def create_app(
             except SigV4Error as exc:
                 return json_auth_error(exc, request_id)
             scope = credential_scope(request.headers, request.url.query)
+            principal, policies = principal_of(auth.identities, caller)
             ctx = RequestContext(account=caller.account, region=scope.region if scope else default_region,
-                                 request_id=request_id)
+                                 request_id=request_id, principal_arn=principal, identity_policies=policies)
             return await handle_rekognition(request, provider, ctx)
         openrek_route = is_openrek_request(request)
         body = await request.body() if auth.enabled and openrek_route else None

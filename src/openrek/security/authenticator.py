@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from typing import Any
 
 from openrek.security.identities import Caller, Identities
 from openrek.security.sigv4 import SignedRequest, verify
@@ -34,3 +35,16 @@ class Authenticator:
 
 def payload_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
+
+
+def principal_of(identities: Identities | None, caller: Caller) -> tuple[str, tuple[Any, ...] | None]:
+    """(principal ARN, identity-based policies) for authorization; None policies for a root or open caller."""
+    if identities is None or caller.user_name is None:
+        return f"arn:aws:iam::{caller.account}:root", None
+    from openrek.security.policy_evaluation import Policy, PolicyKind
+
+    user = identities.metadata.get_iam_user(caller.account, caller.user_name)
+    path = getattr(user, "path", None) or "/"
+    policies = tuple(Policy.parse(name, document, PolicyKind.IDENTITY, strict=False)
+                     for name, document in identities.identity_policies_of(caller.account, caller.user_name))
+    return f"arn:aws:iam::{caller.account}:user{path}{caller.user_name}", policies

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from openrek.service.context import RequestContext
 from openrek.service.errors import AccessDeniedException, InvalidParameterException, ResourceNotFoundException
+from openrek.service.rekognition import authorization
 from openrek.store.metadata import MetadataStore
 from openrek.store.objects import ObjectStore, is_internal_bucket
 from openrek.store.schema import JobRow, ProjectRow, VersionRow
@@ -78,6 +79,7 @@ class ProviderBase:
         that grant other accounts come with the security issue's policy evaluation."""
         if is_internal_bucket(bucket) or not self.objects.bucket_exists(bucket):
             return  # a missing bucket is reported where it matters (at once, or by the job)
+        authorization.check(ctx, action, f"arn:aws:s3:::{bucket}/{key}")
         owner = self.objects.bucket_owner(bucket) or self.default_owner
         if owner != ctx.account:
             raise AccessDeniedException(

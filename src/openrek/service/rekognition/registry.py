@@ -3,7 +3,8 @@
 `bind_operations(provider)` finds every decorated method along the provider's classes and returns
 the AWS operation name → `Operation` map the wire layer dispatches on. An AWS operation with no
 method stays unimplemented (the wire layer answers NotImplementedException). Calling an `Operation`
-first applies the tenancy rule (`tenancy.py`): a request names only its caller's resources.
+first applies the tenancy rule (`tenancy.py`: a request names only its caller's resources) and then
+authorization (`authorization.py`: the caller's policies allow `rekognition:<Operation>` on the resource).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from openrek.service.context import RequestContext
-from openrek.service.rekognition import tenancy
+from openrek.service.rekognition import authorization, tenancy
 
 Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any]]
 F = TypeVar("F", bound=Callable[..., dict[str, Any]])
@@ -40,6 +41,7 @@ class Operation:
 
     def __call__(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         tenancy.check(ctx, self.spec.name, params)
+        authorization.check_operation(ctx, self.spec.name, params)
         return self.call(ctx, params)
 
 

@@ -1,0 +1,94 @@
+"""IAM users do only what their policies allow, on both Custom Labels and the S3 it reads and writes for them:
+AWS's documented example — DescribeProjects alone cannot create a version; add rekognition:CreateProjectVersion
+and it is still refused without s3:PutObject on the output bucket; with both (and s3:GetObject on the
+manifest) it trains — and an explicit Deny beats any Allow."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from tests.support.datasets import wait_version
+from tests.support.images import upload_classification_set
+from tests.support.server import ServerProcess
+
+ROOT_KEY, ROOT_SECRET = "AKIAROOTAUTHZ0000001", "root-secret-for-authorization-tests"
+
+
+def _client(service: str, endpoint: str, key: str = ROOT_KEY, secret: str = ROOT_SECRET) -> Any:
+    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key,
+                        aws_secret_access_key=secret,
+                        config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}))
+
+
+@pytest.fixture(scope="module")
+def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = ServerProcess(tmp_path_factory.mktemp("authz") / "data",
+                           env={"OPENREK_AUTH": "on", "OPENREK_ROOT_ACCESS_KEY_ID": ROOT_KEY,
+                                "OPENREK_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET})
+    with server:
+        yield server.endpoint
+
+
+def _policy(*statements: dict) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def _denied(call: Any) -> str:
+    with pytest.raises(ClientError) as err:
+        call()
+    assert err.value.response["Error"]["Code"] == "AccessDeniedException", err.value.response
+    return err.value.response["Error"]["Message"]
+
+
+def test_a_user_does_only_what_its_policies_allow(secured: str) -> None:
+    iam, s3 = _client("iam", secured), _client("s3", secured)
+    s3.create_bucket(Bucket="authz-data")
+    manifest = upload_classification_set(s3, "authz-data", "", ["red", "blue"], per_label=6, size=64)
+    project = _client("rekognition", secured).create_project(ProjectName="authz")["ProjectArn"]
+    iam.create_user(UserName="trainer")
+    keys = iam.create_access_key(UserName="trainer")["AccessKey"]
+    rek = _client("rekognition", secured, keys["AccessKeyId"], keys["SecretAccessKey"])
+    describe = {"Effect": "Allow", "Action": "rekognition:DescribeProjects", "Resource": "*"}
+    iam.put_user_policy(UserName="trainer", PolicyName="p", PolicyDocument=_policy(describe))
+    assert rek.describe_projects()["ProjectDescriptions"]
+
+    def create(name: str) -> Any:
+        return rek.create_project_version(
+            ProjectArn=project, VersionName=name, OutputConfig={"S3Bucket": "authz-data", "S3KeyPrefix": "out/"},
+            TrainingData={"Assets": [{"GroundTruthManifest": {"S3Object": {"Bucket": "authz-data",
+                                                                           "Name": manifest}}}]},
+            TestingData={"AutoCreate": True})
+
+    message = _denied(lambda: create("v1"))
+    assert "is not authorized to perform: rekognition:CreateProjectVersion" in message
+    assert "user/trainer" in message
+    train = {"Effect": "Allow", "Action": "rekognition:CreateProjectVersion", "Resource": project}
+    iam.put_user_policy(UserName="trainer", PolicyName="p", PolicyDocument=_policy(describe, train))
+    assert "s3:GetObject" in _denied(lambda: create("v1"))
+    read = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::authz-data/*"}
+    iam.put_user_policy(UserName="trainer", PolicyName="p", PolicyDocument=_policy(describe, train, read))
+    assert "s3:PutObject on resource: arn:aws:s3:::authz-data/out/*" in _denied(lambda: create("v1"))
+    write = {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::authz-data/out/*"}
+    iam.put_user_policy(UserName="trainer", PolicyName="p", PolicyDocument=_policy(describe, train, read, write))
+    create("v1")
+    versions = {"Effect": "Allow", "Action": "rekognition:DescribeProjectVersions", "Resource": project}
+    iam.put_user_policy(UserName="trainer", PolicyName="more", PolicyDocument=_policy(versions))
+    assert wait_version(rek, project, "v1", {"TRAINING_COMPLETED", "TRAINING_FAILED"})["Status"] == (
+        "TRAINING_COMPLETED")
+
+    # An explicit Deny beats every Allow, inline or managed.
+    arn = iam.create_policy(PolicyName="no-training", PolicyDocument=_policy(
+        {"Effect": "Deny", "Action": "rekognition:Create*", "Resource": "*"}))["Policy"]["Arn"]
+    iam.attach_user_policy(UserName="trainer", PolicyArn=arn)
+    assert "explicit deny" in _denied(lambda: create("v2"))
+    iam.detach_user_policy(UserName="trainer", PolicyArn=arn)
+    # The root is never limited by its users' policies; the user cannot touch what it was not given.
+    assert "rekognition:DeleteProject" in _denied(lambda: rek.delete_project(ProjectArn=project))
+    assert "rekognition:CreateProject" in _denied(lambda: rek.create_project(ProjectName="mine"))

@@ -77,7 +77,8 @@ def _parse_body(raw: bytes) -> Any:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise SerializationException(
-            f"The request body is not valid JSON ({exc}). Send a JSON object with Content-Type {CONTENT_TYPE}."
+            f"The request body is not valid JSON ({exc}). "
+            f"Send a JSON object with Content-Type {CONTENT_TYPE}."
         ) from None
 
 
@@ -97,7 +98,8 @@ async def handle_json11(request: Request, services: JsonServices, ctx: RequestCo
         if handler is None:
             implemented = ", ".join(sorted(service.provider.operations))
             raise NotImplementedOperation(
-                f"openrek does not implement the {service.label} operation {name} yet. Implemented: {implemented}."
+                f"openrek does not implement the {service.label} operation {name} yet. "
+                f"Implemented: {implemented}."
             )
         params = validate_input(op.input_shape, _parse_body(await request.body()))
         # Operations that only touch metadata (milliseconds) run on the event loop; the rest on threads.

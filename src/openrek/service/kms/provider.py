@@ -25,7 +25,7 @@ _WORD_START = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 def snake_case(member: str) -> str:
-    """An AWS member or operation name as a Python name: `PendingWindowInDays` → `pending_window_in_days`."""
+    """An AWS member or operation name in Python: `PendingWindowInDays` → `pending_window_in_days`."""
     return _WORD_START.sub("_", member).lower()
 
 

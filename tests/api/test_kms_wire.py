@@ -377,3 +377,29 @@ def test_with_auth_on_accounts_never_see_each_others_keys(secured: str) -> None:
     assert unsigned.json()["__type"] == "MissingAuthenticationTokenException"
     forged = _signed_client(secured, team["AccessKeyId"], "wrong-secret")
     assert _error(lambda: forged.list_keys())[::2] == ("InvalidSignatureException", 403)
+
+
+def test_keys_and_ciphertexts_survive_a_restart(fresh_server: ServerProcess) -> None:
+    fresh_server.start()
+    kms = client("kms", fresh_server.endpoint)
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/kept", TargetKeyId=key_id)
+    blob = kms.encrypt(KeyId="alias/kept", Plaintext=b"kept", EncryptionContext={"k": "v"})["CiphertextBlob"]
+    assert fresh_server.stop() == 0
+    master = fresh_server.data_dir / "master.key"
+    assert master.stat().st_mode & 0o777 == 0o600
+    assert b"kept" not in master.read_bytes()
+    fresh_server.start()
+    kms = client("kms", fresh_server.endpoint)
+    assert kms.decrypt(CiphertextBlob=blob, EncryptionContext={"k": "v"})["Plaintext"] == b"kept"
+    assert kms.describe_key(KeyId="alias/kept")["KeyMetadata"]["KeyId"] == key_id
+
+
+def test_a_malformed_master_key_stops_the_server_with_one_line(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "data", env={"OPENREK_MASTER_KEY": "not-base64-of-32-bytes"})
+    with pytest.raises(RuntimeError):
+        server.start(timeout=30)
+    assert server.proc is not None and server.proc.wait(timeout=10) == 2
+    log = server.log_path.read_text().strip().splitlines()
+    assert log[-1].startswith("openrek server: error: OPENREK_MASTER_KEY must hold 32 random bytes in base64")
+    assert "Traceback" not in server.log_path.read_text()

@@ -26,10 +26,14 @@ class Runtime:
 
 def build_runtime(settings: Settings) -> Runtime:
     from openrek.api.app import create_app
+    from openrek.api.json11.handler import JsonService
     from openrek.jobs.model_host import ModelHost
     from openrek.jobs.runner import LocalJobRunner
     from openrek.security.authenticator import Authenticator
     from openrek.security.identities import PROFILE, Identities
+    from openrek.security.kms_keys import KmsKeys
+    from openrek.security.master_key import load_master_key
+    from openrek.service.kms.provider import KmsProvider
     from openrek.service.rekognition import copying, dataset_work
     from openrek.service.rekognition.provider import RekognitionProvider
     from openrek.service.rekognition.training_jobs import MODELS_BUCKET
@@ -51,6 +55,7 @@ def build_runtime(settings: Settings) -> Runtime:
     provider = RekognitionProvider(metadata, objects, wake_worker=runner.wake,
                                    training_budget_s=settings.training_budget_s, models=models,
                                    training_options=settings.training_options, default_owner=settings.account_id)
+    kms = KmsProvider(KmsKeys(metadata, load_master_key(settings.data_dir)))
 
     def on_startup() -> None:
         runner.start()
@@ -73,7 +78,7 @@ def build_runtime(settings: Settings) -> Runtime:
     query_providers = {"iam": IamProvider(metadata), "sts": StsProvider(metadata)}
     app = create_app(provider, objects, settings.account_id, settings.default_region,
                      on_startup=on_startup, on_shutdown=runner.stop, authenticator=authenticator,
-                     query_providers=query_providers)
+                     query_providers=query_providers, json_services=[JsonService("kms", kms)])
     return Runtime(settings=settings, app=app, runner=runner)
 
 
@@ -130,6 +135,7 @@ def apply_tls_flags(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from openrek.security.master_key import MasterKeyError
     from openrek.tls import TlsError, resolve
 
     args = parse_args(sys.argv[1:] if argv is None else argv)
@@ -147,7 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     if tls is not None and tls.self_signed:
         print(f"openrek TLS certificate (self-signed): {tls.cert} (give it to clients as --ca-bundle)", flush=True)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    runtime = build_runtime(settings)
+    try:
+        runtime = build_runtime(settings)
+    except MasterKeyError as e:  # a malformed OPENREK_MASTER_KEY(_FILE): one line, not a traceback
+        print(f"openrek server: error: {e}", file=sys.stderr, flush=True)
+        return 2
     ssl_files = {} if tls is None else {"ssl_certfile": str(tls.cert), "ssl_keyfile": str(tls.key)}
     config = uvicorn.Config(runtime.app, host=settings.host, port=settings.port, log_level=args.log_level,
                             access_log=False, lifespan="on", timeout_graceful_shutdown=5, **ssl_files)

@@ -16,7 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from openrek.api.rekognition.serializer import serialize_error
+from openrek.api.json11.serializer import serialize_error
 from openrek.security.identities import Caller, Identities
 from openrek.service.errors import (
     AccessDeniedException,

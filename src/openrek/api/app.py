@@ -1,14 +1,14 @@
-"""The ASGI application: one port serving Rekognition's JSON 1.1 protocol and a path-style S3 endpoint.
+"""The ASGI application: one port serving the JSON 1.1 services (Rekognition, KMS) and path-style S3.
 
-Requests carrying `X-Amz-Target` go to Rekognition, form-encoded POSTs to `/` signed for `iam` or `sts` to
-the query-protocol services, paths under `/_openrek/` (never an S3 bucket) to openrek's own endpoints
-(model export); everything else is S3.
+Requests carrying `X-Amz-Target` go to the JSON 1.1 service its prefix names (Rekognition, KMS), form-encoded
+POSTs to `/` signed for `iam` or `sts` to the query-protocol services, paths under `/_openrek/` (never an S3
+bucket) to openrek's own endpoints (model export, accounts); everything else is S3.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -20,9 +20,10 @@ from starlette.routing import Route
 from openrek.api.accounts import PATH as ACCOUNTS_PATH
 from openrek.api.accounts import handle_accounts
 from openrek.api.authentication import json_auth_error, s3_auth_error, signed_request
+from openrek.api.json11.handler import JsonService, JsonServices, handle_json11
 from openrek.api.model_export import handle_openrek, is_openrek_request
 from openrek.api.query.handler import handle_query, query_auth_error, query_service
-from openrek.api.rekognition.handler import handle_rekognition
+from openrek.api.rekognition.handler import rekognition_service
 from openrek.api.s3.handler import handle_s3
 from openrek.api.sigv4 import credential_scope
 from openrek.security.authenticator import Authenticator, principal_of
@@ -40,13 +41,16 @@ def create_app(
     on_shutdown: Callable[[], None] | None = None,
     authenticator: Authenticator | None = None,
     query_providers: Mapping[str, Any] | None = None,
+    json_services: Iterable[JsonService] = (),
 ) -> Starlette:
     """The app; without an `authenticator` (or with one that is off) every request is the first account's.
 
+    `provider` is Rekognition's; `json_services` are the further JSON 1.1 services (KMS) on the same port;
     `query_providers`: the IAM and STS providers by service name (`iam`, `sts`).
     """
 
     auth = authenticator or Authenticator(None, account)
+    services = JsonServices([rekognition_service(provider), *json_services])
 
     async def dispatch(request: Request) -> Response:
         request_id = str(uuid.uuid4())
@@ -68,7 +72,7 @@ def create_app(
             principal, policies = principal_of(auth.identities, caller)
             ctx = RequestContext(account=caller.account, region=scope.region if scope else default_region,
                                  request_id=request_id, principal_arn=principal, identity_policies=policies)
-            return await handle_rekognition(request, provider, ctx)
+            return await handle_json11(request, services, ctx)
         openrek_route = is_openrek_request(request)
         body = await request.body() if auth.enabled and openrek_route else None
         try:

@@ -9,7 +9,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import Response
 
-from openrek.api.rekognition.serializer import serialize_error
+from openrek.api.json11.serializer import serialize_error
 from openrek.api.s3.xml_documents import error_document
 from openrek.security.auth_errors import json_error, s3_error
 from openrek.security.authenticator import payload_hash

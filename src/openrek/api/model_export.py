@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from openrek.api.rekognition.serializer import serialize_error
+from openrek.api.json11.serializer import serialize_error
 from openrek.api.s3.routing import VIRTUAL_HOST_SUFFIX
 from openrek.service.errors import (
     AccessDeniedException,

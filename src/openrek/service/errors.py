@@ -34,7 +34,7 @@ class UnknownOperationException(ServiceError):
 
 
 class NotImplementedOperation(ServiceError):
-    """A real Rekognition operation that openrek does not implement (yet).
+    """A real operation of a served AWS service (Rekognition, KMS) that openrek does not implement (yet).
 
     HTTP 400, not 501: SDKs retry 5xx answers, and retrying cannot help here.
     """

@@ -1,1 +1,1 @@
-"""Rekognition's JSON 1.1 wire protocol: parse, validate against botocore's model, serialize."""
+"""Rekognition on the generic JSON 1.1 layer (`openrek.api.json11`): its model and its binding."""

@@ -1,4 +1,5 @@
-"""Serializes a provider's result dict into a JSON 1.1 body, following the operation's output shape.
+"""Serializes a provider's result dict into a JSON 1.1 body (any service), following the operation's
+output shape.
 
 Timestamps travel as epoch seconds (numbers), blobs as base64; members the shape does not know
 and `None` values are dropped, so the provider cannot leak internal fields onto the wire.

@@ -1,4 +1,5 @@
-"""Validates a request against botocore's input shape, producing AWS's ValidationException text.
+"""Validates a JSON 1.1 request (any service) against botocore's input shape, producing AWS's
+ValidationException text.
 
 AWS (Coral) reports constraint failures as
 `N validation error(s) detected: Value '<v>' at '<path>' failed to satisfy constraint: Member must …`,

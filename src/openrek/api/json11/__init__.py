@@ -1,0 +1,2 @@
+"""The AWS JSON 1.1 protocol for any service botocore describes: model, validation, serialisation,
+dispatch."""

@@ -16,10 +16,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from openrek.api.json11.validation import validate_input
 from openrek.api.query.models import SERVICES, error_statuses, operation_model, service_model
 from openrek.api.query.parser import parse_params
 from openrek.api.query.serializer import serialize_error, serialize_output
-from openrek.api.rekognition.validation import validate_input
 from openrek.api.sigv4 import CredentialScope
 from openrek.security.auth_errors import query_error
 from openrek.security.identities import Caller

@@ -92,3 +92,38 @@ def test_a_user_does_only_what_its_policies_allow(secured: str) -> None:
     # The root is never limited by its users' policies; the user cannot touch what it was not given.
     assert "rekognition:DeleteProject" in _denied(lambda: rek.delete_project(ProjectArn=project))
     assert "rekognition:CreateProject" in _denied(lambda: rek.create_project(ProjectName="mine"))
+
+
+def test_s3_checks_each_operations_action_for_users(secured: str) -> None:
+    iam, s3 = _client("iam", secured), _client("s3", secured)
+    s3.create_bucket(Bucket="authz-s3")
+    s3.put_object(Bucket="authz-s3", Key="public/a.txt", Body=b"readable")
+    iam.create_user(UserName="reader")
+    keys = iam.create_access_key(UserName="reader")["AccessKey"]
+    user = _client("s3", secured, keys["AccessKeyId"], keys["SecretAccessKey"])
+    iam.put_user_policy(UserName="reader", PolicyName="read", PolicyDocument=_policy(
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::authz-s3/public/*"}))
+    assert user.get_object(Bucket="authz-s3", Key="public/a.txt")["Body"].read() == b"readable"
+
+    def denied(call: Any) -> str:
+        with pytest.raises(ClientError) as err:
+            call()
+        assert err.value.response["Error"]["Code"] == "AccessDenied", err.value.response
+        return err.value.response["Error"]["Message"]
+
+    assert "s3:PutObject" in denied(lambda: user.put_object(Bucket="authz-s3", Key="public/b.txt", Body=b"x"))
+    assert "s3:ListBucket" in denied(lambda: user.list_objects_v2(Bucket="authz-s3"))
+    assert "s3:ListAllMyBuckets" in denied(lambda: user.list_buckets())
+    assert "s3:GetObject" in denied(lambda: user.get_object(Bucket="authz-s3", Key="private.txt"))
+    assert "s3:DeleteObject" in denied(lambda: user.delete_object(Bucket="authz-s3", Key="public/a.txt"))
+    # Copying needs s3:GetObject on the source as well as s3:PutObject on the target.
+    iam.put_user_policy(UserName="reader", PolicyName="write", PolicyDocument=_policy(
+        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::authz-s3/copies/*"}))
+    user.copy_object(Bucket="authz-s3", Key="copies/a.txt", CopySource={"Bucket": "authz-s3", "Key": "public/a.txt"})
+    s3.put_object(Bucket="authz-s3", Key="secret.txt", Body=b"no")
+    assert "s3:GetObject" in denied(lambda: user.copy_object(
+        Bucket="authz-s3", Key="copies/s.txt", CopySource={"Bucket": "authz-s3", "Key": "secret.txt"}))
+    # Conditions see the request: a Deny on plain HTTP (aws:SecureTransport false) stops everything.
+    iam.put_user_policy(UserName="reader", PolicyName="tls-only", PolicyDocument=_policy(
+        {"Effect": "Deny", "Action": "s3:*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}))
+    assert "explicit deny" in denied(lambda: user.get_object(Bucket="authz-s3", Key="public/a.txt"))

@@ -83,7 +83,10 @@ def create_app(
             return await handle_accounts(request, auth.identities, caller, account, request_id)
         if openrek_route:
             return await handle_openrek(request, provider, request_id, caller.account)
-        return await handle_s3(request, objects, request_id, caller.account, account, caller.signature)
+        principal, policies = principal_of(auth.identities, caller)
+        who = RequestContext(account=caller.account, region=default_region, request_id=request_id,
+                             principal_arn=principal, identity_policies=policies)
+        return await handle_s3(request, objects, request_id, caller.account, account, caller.signature, who)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

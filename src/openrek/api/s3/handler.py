@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from urllib.parse import unquote
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -19,6 +20,9 @@ from openrek.api.s3.errors import S3Error
 from openrek.api.s3.responses import error_response
 from openrek.api.s3.routing import route
 from openrek.security.sigv4 import VerifiedSignature
+from openrek.service import authorization
+from openrek.service.context import RequestContext
+from openrek.service.errors import ServiceError
 from openrek.store.objects import NoSuchBucket, ObjectStore, ObjectStoreError, is_internal_bucket
 
 logger = logging.getLogger(__name__)
@@ -86,12 +90,46 @@ class _BodyTracker:
         return True
 
 
+# The IAM action and resource each operation needs (S3's authorization reference); "{b}" bucket, "{k}" key.
+ACTIONS: dict[str, tuple[str, str]] = {
+    "ListBuckets": ("s3:ListAllMyBuckets", "*"),
+    "CreateBucket": ("s3:CreateBucket", "{b}"), "HeadBucket": ("s3:ListBucket", "{b}"),
+    "DeleteBucket": ("s3:DeleteBucket", "{b}"), "GetBucketLocation": ("s3:GetBucketLocation", "{b}"),
+    "ListObjects": ("s3:ListBucket", "{b}"), "ListObjectsV2": ("s3:ListBucket", "{b}"),
+    "PutObject": ("s3:PutObject", "{b}/{k}"), "GetObject": ("s3:GetObject", "{b}/{k}"),
+    "HeadObject": ("s3:GetObject", "{b}/{k}"), "DeleteObject": ("s3:DeleteObject", "{b}/{k}"),
+    "DeleteObjects": ("s3:DeleteObject", "{b}/*"), "CopyObject": ("s3:PutObject", "{b}/{k}"),
+    "CreateMultipartUpload": ("s3:PutObject", "{b}/{k}"), "UploadPart": ("s3:PutObject", "{b}/{k}"),
+    "CompleteMultipartUpload": ("s3:PutObject", "{b}/{k}"),
+    "AbortMultipartUpload": ("s3:AbortMultipartUpload", "{b}/{k}"),
+    "ListParts": ("s3:ListMultipartUploadParts", "{b}/{k}"),
+    "ListMultipartUploads": ("s3:ListBucketMultipartUploads", "{b}"),
+}
+
+
+def _authorize(ctx: RequestContext | None, request: Request, operation: str, bucket: str | None,
+               key: str | None) -> None:
+    """AccessDenied unless the caller's identity policies allow the operation's action (root: always)."""
+    if ctx is None or ctx.identity_policies is None:
+        return
+    action, pattern = ACTIONS.get(operation, (f"s3:{operation}", "{b}"))
+    resource = "*" if pattern == "*" else "arn:aws:s3:::" + pattern.format(b=bucket or "", k=key or "")
+    conditions = {"aws:SecureTransport": "true" if request.url.scheme == "https" else "false",
+                  "aws:SourceIp": request.client.host if request.client else ""}
+    try:
+        authorization.check(ctx, action, resource, conditions)
+    except ServiceError as exc:
+        raise S3Error("AccessDenied", exc.message, bucket=bucket) from None
+
+
 async def handle_s3(request: Request, objects: ObjectStore, request_id: str, account: str = "",
-                    default_owner: str = "", signature: VerifiedSignature | None = None) -> Response:
+                    default_owner: str = "", signature: VerifiedSignature | None = None,
+                    caller: RequestContext | None = None) -> Response:
     """Serve one S3 REST request (path-style, or virtual-hosted as <bucket>.s3.localhost) from `objects`.
 
     `account` is the caller's: a bucket belongs to the account that created it, and another account's
-    requests on it are AccessDenied (bucket names stay global, as in S3)."""
+    requests on it are AccessDenied (bucket names stay global, as in S3). `caller` carries an IAM user's
+    policies: each operation needs its S3 action (`ACTIONS`) allowed."""
     resource = request.url.path
     tracker = _BodyTracker(request)
     original = request
@@ -108,6 +146,11 @@ async def handle_s3(request: Request, objects: ObjectStore, request_id: str, acc
         ctx = S3Context(request=request, objects=objects, request_id=request_id, bucket=found.bucket,
                         key=found.key, account=account, default_owner=default_owner or account,
                         signature=signature)
+        _authorize(caller, request, found.operation, found.bucket, found.key)
+        if found.operation == "CopyObject" and "x-amz-copy-source" in request.headers:
+            source = unquote(request.headers["x-amz-copy-source"].split("?", 1)[0]).lstrip("/")
+            src_bucket, _, src_key = source.partition("/")
+            _authorize(caller, request, "GetObject", src_bucket, src_key)
         if found.bucket is not None and found.operation != "CreateBucket":
             await ctx.check_access(found.bucket)
         response = await OPERATIONS[found.operation](ctx)

@@ -1,19 +1,16 @@
-"""Authorization: may this caller do this action on this resource? Asked for every Custom Labels operation
-(`rekognition:<Operation>` on the resource AWS names) and for the S3 reads and writes an operation does on
-the caller's behalf (`s3:GetObject` on a manifest, `s3:PutObject` on the output location).
-
-The account root may do anything in its account; an IAM user only what its identity-based policies allow,
-decided by `security/policy_evaluation.py` with AWS's semantics. A refusal is AccessDeniedException with
-AWS's wording ("User: … is not authorized to perform: … on resource: … because …").
+"""Custom Labels' side of authorization: which resource each operation acts on, so that
+`openrek.service.authorization.check` can ask for `rekognition:<Operation>` on it; the S3 reads and writes an
+operation does for the caller (`s3:GetObject` on a manifest, `s3:PutObject` on the output) ask `check` too.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from openrek.security.policy_evaluation import AuthorizationRequest, evaluate
+from openrek.service.authorization import check
 from openrek.service.context import RequestContext
-from openrek.service.errors import AccessDeniedException
+
+__all__ = ["check", "check_operation", "resource_of"]
 
 # The request member naming the resource an operation acts on, most specific first.
 _RESOURCE_MEMBERS = ("ProjectVersionArn", "SourceProjectVersionArn", "DatasetArn", "ResourceArn", "ProjectArn",
@@ -30,18 +27,6 @@ def resource_of(ctx: RequestContext, operation: str, params: dict[str, Any]) -> 
         if params.get(member):
             return [params[member]]
     return ["*"]
-
-
-def check(ctx: RequestContext, action: str, resource: str, condition_keys: dict[str, Any] | None = None) -> None:
-    """AccessDeniedException unless the caller may do `action` on `resource` (always, for the root)."""
-    if ctx.identity_policies is None:
-        return
-    request = AuthorizationRequest(principal_arn=ctx.principal_arn, principal_account=ctx.account, is_root=False,
-                                   action=action, resource_arn=resource, resource_account=ctx.account,
-                                   condition_keys=condition_keys or {})
-    decision = evaluate(request, identity_policies=ctx.identity_policies)
-    if not decision.allowed:
-        raise AccessDeniedException(decision.message)
 
 
 def check_operation(ctx: RequestContext, operation: str, params: dict[str, Any]) -> None:

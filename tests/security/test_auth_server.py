@@ -310,3 +310,30 @@ def test_cross_account_copy_needs_a_project_policy(secured: str) -> None:
                                      Image={"Bytes": shape_image("red", 99, size=64)})["CustomLabels"]
     assert found
     rek.stop_project_version(ProjectVersionArn=copied)
+
+
+def test_a_bucket_policy_opens_a_bucket_to_another_account(secured: str) -> None:
+    owner = _client("s3", secured)
+    owner.create_bucket(Bucket="policy-bucket")
+    owner.put_object(Bucket="policy-bucket", Key="shared/x.txt", Body=b"shared")
+    owner.put_object(Bucket="policy-bucket", Key="private/y.txt", Body=b"private")
+    signed = AWSRequest(method="POST", url=f"{secured}/_openrek/accounts", data=b'{"Name": "policy-reader"}',
+                        headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials(ROOT_KEY, ROOT_SECRET), "rekognition", "us-east-1").add_auth(signed)
+    b = requests.post(f"{secured}/_openrek/accounts", data=b'{"Name": "policy-reader"}',
+                      headers=dict(signed.headers), timeout=10).json()
+    other = _client("s3", secured, key=b["AccessKeyId"], secret=b["SecretAccessKey"])
+    assert _code(lambda: other.get_object(Bucket="policy-bucket", Key="shared/x.txt")) == ("AccessDenied", 403)
+    assert _code(lambda: owner.get_bucket_policy(Bucket="policy-bucket")) == ("NoSuchBucketPolicy", 404)
+    assert _code(lambda: owner.put_bucket_policy(Bucket="policy-bucket", Policy="{nope")) == ("MalformedPolicy", 400)
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{b['AccountId']}:root"},
+        "Action": "s3:GetObject", "Resource": "arn:aws:s3:::policy-bucket/shared/*"}]})
+    owner.put_bucket_policy(Bucket="policy-bucket", Policy=policy)
+    assert json.loads(owner.get_bucket_policy(Bucket="policy-bucket")["Policy"]) == json.loads(policy)
+    assert other.get_object(Bucket="policy-bucket", Key="shared/x.txt")["Body"].read() == b"shared"
+    assert _code(lambda: other.get_object(Bucket="policy-bucket", Key="private/y.txt")) == ("AccessDenied", 403)
+    assert _code(lambda: other.put_object(Bucket="policy-bucket", Key="shared/z", Body=b"z")) == ("AccessDenied", 403)
+    assert _code(lambda: other.get_bucket_policy(Bucket="policy-bucket")) == ("AccessDenied", 403)
+    owner.delete_bucket_policy(Bucket="policy-bucket")
+    assert _code(lambda: other.get_object(Bucket="policy-bucket", Key="shared/x.txt")) == ("AccessDenied", 403)

@@ -187,6 +187,14 @@ class ObjectStore(abc.ABC):
         """Creates a bucket owned by the account `owner`."""
 
     @abc.abstractmethod
+    def bucket_policy(self, bucket: str) -> str | None:
+        """The bucket's policy document (JSON text), or None; NoSuchBucket if absent."""
+
+    @abc.abstractmethod
+    def set_bucket_policy(self, bucket: str, policy: str | None) -> None:
+        """Sets (or, with None, removes) the bucket's policy."""
+
+    @abc.abstractmethod
     def bucket_owner(self, bucket: str) -> str | None:
         """The account that owns an existing bucket (None when unrecorded); NoSuchBucket if absent."""
 
@@ -502,6 +510,21 @@ class DirectoryObjectStore(ObjectStore):
             meta: dict[str, str] = {"created": _now().isoformat()}
             if owner:
                 meta["owner"] = owner
+            _write_json_atomic(self._bucket_meta_file(bucket), meta, self._tmp)
+
+    def bucket_policy(self, bucket: str) -> str | None:
+        self._require_bucket(bucket)
+        policy = (_read_json(self._bucket_meta_file(bucket)) or {}).get("policy")
+        return policy if isinstance(policy, str) else None
+
+    def set_bucket_policy(self, bucket: str, policy: str | None) -> None:
+        with self._bucket_lock:
+            self._require_bucket(bucket)
+            meta = dict(_read_json(self._bucket_meta_file(bucket)) or {"created": _now().isoformat()})
+            if policy is None:
+                meta.pop("policy", None)
+            else:
+                meta["policy"] = policy
             _write_json_atomic(self._bucket_meta_file(bucket), meta, self._tmp)
 
     def bucket_owner(self, bucket: str) -> str | None:

@@ -63,3 +63,31 @@ async def get_bucket_location(ctx: S3Context) -> Response:
     await ctx.existing_bucket()
     # us-east-1 is reported as an empty LocationConstraint, as S3 does.
     return xml_response(root("LocationConstraint"))
+
+
+async def put_bucket_policy(ctx: S3Context) -> Response:
+    from openrek.security.policy_document import PolicyDocumentError, check_policy_document
+
+    bucket = await ctx.existing_bucket()
+    text = (await ctx.small_body()).decode("utf-8", "replace")
+    try:
+        check_policy_document(text)
+    except PolicyDocumentError as exc:
+        raise S3Error("MalformedPolicy", f"Policies must be valid JSON in the IAM grammar: {exc}",
+                      bucket=bucket) from None
+    await ctx.call(ctx.objects.set_bucket_policy, bucket, text)
+    return empty_response(204)
+
+
+async def get_bucket_policy(ctx: S3Context) -> Response:
+    bucket = await ctx.existing_bucket()
+    policy = await ctx.call(ctx.objects.bucket_policy, bucket)
+    if policy is None:
+        raise S3Error("NoSuchBucketPolicy", "The bucket policy does not exist", bucket=bucket)
+    return Response(policy.encode("utf-8"), media_type="application/json")
+
+
+async def delete_bucket_policy(ctx: S3Context) -> Response:
+    bucket = await ctx.existing_bucket()
+    await ctx.call(ctx.objects.set_bucket_policy, bucket, None)
+    return empty_response(204)

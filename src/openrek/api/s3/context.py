@@ -63,13 +63,6 @@ class S3Context:
         """The account owning an existing bucket (buckets from before accounts: the first account)."""
         return self.objects.bucket_owner(bucket) or self.default_owner
 
-    async def check_access(self, bucket: str) -> None:
-        """AccessDenied unless the caller's account owns `bucket` (bucket policies: the security issue)."""
-        if not self.account or not await self.call(self.objects.bucket_exists, bucket):
-            return
-        if await self.call(self.owner_of, bucket) != self.account:
-            raise S3Error("AccessDenied", "Access Denied", bucket=bucket)
-
     def require_key(self) -> str:
         assert self.key is not None
         return self.key

@@ -36,6 +36,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "NotModified": 304,
     "PreconditionFailed": 412,
     "SignatureDoesNotMatch": 403,
+    "NoSuchBucketPolicy": 404,
+    "MalformedPolicy": 400,
     "InvalidAccessKeyId": 403,
     "RequestTimeTooSkewed": 403,
 }

@@ -19,6 +19,7 @@ from openrek.api.s3.context import S3Context
 from openrek.api.s3.errors import S3Error
 from openrek.api.s3.responses import error_response
 from openrek.api.s3.routing import route
+from openrek.security.policy_evaluation import AuthorizationRequest, Policy, PolicyKind, evaluate
 from openrek.security.sigv4 import VerifiedSignature
 from openrek.service import authorization
 from openrek.service.context import RequestContext
@@ -49,6 +50,9 @@ OPERATIONS: dict[str, Operation] = {
     "AbortMultipartUpload": multipart_operations.abort_multipart_upload,
     "ListParts": multipart_operations.list_parts,
     "ListMultipartUploads": multipart_operations.list_multipart_uploads,
+    "PutBucketPolicy": bucket_operations.put_bucket_policy,
+    "GetBucketPolicy": bucket_operations.get_bucket_policy,
+    "DeleteBucketPolicy": bucket_operations.delete_bucket_policy,
 }
 
 
@@ -104,7 +108,19 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "AbortMultipartUpload": ("s3:AbortMultipartUpload", "{b}/{k}"),
     "ListParts": ("s3:ListMultipartUploadParts", "{b}/{k}"),
     "ListMultipartUploads": ("s3:ListBucketMultipartUploads", "{b}"),
+    "PutBucketPolicy": ("s3:PutBucketPolicy", "{b}"), "GetBucketPolicy": ("s3:GetBucketPolicy", "{b}"),
+    "DeleteBucketPolicy": ("s3:DeleteBucketPolicy", "{b}"),
 }
+
+
+def _action(operation: str, bucket: str | None, key: str | None) -> tuple[str, str]:
+    action, pattern = ACTIONS.get(operation, (f"s3:{operation}", "{b}"))
+    return action, "*" if pattern == "*" else "arn:aws:s3:::" + pattern.format(b=bucket or "", k=key or "")
+
+
+def _conditions(request: Request) -> dict[str, str]:
+    return {"aws:SecureTransport": "true" if request.url.scheme == "https" else "false",
+            "aws:SourceIp": request.client.host if request.client else ""}
 
 
 def _authorize(ctx: RequestContext | None, request: Request, operation: str, bucket: str | None,
@@ -112,14 +128,39 @@ def _authorize(ctx: RequestContext | None, request: Request, operation: str, buc
     """AccessDenied unless the caller's identity policies allow the operation's action (root: always)."""
     if ctx is None or ctx.identity_policies is None:
         return
-    action, pattern = ACTIONS.get(operation, (f"s3:{operation}", "{b}"))
-    resource = "*" if pattern == "*" else "arn:aws:s3:::" + pattern.format(b=bucket or "", k=key or "")
-    conditions = {"aws:SecureTransport": "true" if request.url.scheme == "https" else "false",
-                  "aws:SourceIp": request.client.host if request.client else ""}
+    action, resource = _action(operation, bucket, key)
     try:
-        authorization.check(ctx, action, resource, conditions)
+        authorization.check(ctx, action, resource, _conditions(request))
     except ServiceError as exc:
         raise S3Error("AccessDenied", exc.message, bucket=bucket) from None
+
+
+_OWNER_ONLY = {"PutBucketPolicy", "GetBucketPolicy", "DeleteBucketPolicy", "DeleteBucket"}
+
+
+async def _authorize_access(s3: S3Context, caller: RequestContext | None, request: Request, operation: str,
+                            bucket: str, key: str | None) -> None:
+    """The bucket owner's account: its users' policies decide. Another account: the bucket policy must allow
+    the caller (and, for an IAM user, its own policies too), as AWS's cross-account rule says."""
+    if not s3.account or not await s3.call(s3.objects.bucket_exists, bucket):
+        _authorize(caller, request, operation, bucket, key)
+        return
+    owner = await s3.call(s3.owner_of, bucket)
+    if owner == s3.account:
+        _authorize(caller, request, operation, bucket, key)
+        return
+    policy = None if operation in _OWNER_ONLY else await s3.call(s3.objects.bucket_policy, bucket)
+    if policy is None or caller is None:
+        raise S3Error("AccessDenied", "Access Denied", bucket=bucket)
+    action, resource = _action(operation, bucket, key)
+    decision = evaluate(
+        AuthorizationRequest(principal_arn=caller.principal_arn, principal_account=caller.account,
+                             is_root=caller.identity_policies is None, action=action, resource_arn=resource,
+                             resource_account=owner, condition_keys=_conditions(request)),
+        identity_policies=caller.identity_policies or (),
+        resource_policies=[Policy.parse("bucket policy", policy, PolicyKind.RESOURCE, strict=False)])
+    if not decision.allowed:
+        raise S3Error("AccessDenied", decision.message, bucket=bucket)
 
 
 async def handle_s3(request: Request, objects: ObjectStore, request_id: str, account: str = "",
@@ -146,13 +187,15 @@ async def handle_s3(request: Request, objects: ObjectStore, request_id: str, acc
         ctx = S3Context(request=request, objects=objects, request_id=request_id, bucket=found.bucket,
                         key=found.key, account=account, default_owner=default_owner or account,
                         signature=signature)
-        _authorize(caller, request, found.operation, found.bucket, found.key)
+        if found.bucket is None or found.operation == "CreateBucket":
+            _authorize(caller, request, found.operation, found.bucket, found.key)
+        else:
+            await _authorize_access(ctx, caller, request, found.operation, found.bucket, found.key)
         if found.operation == "CopyObject" and "x-amz-copy-source" in request.headers:
             source = unquote(request.headers["x-amz-copy-source"].split("?", 1)[0]).lstrip("/")
             src_bucket, _, src_key = source.partition("/")
-            _authorize(caller, request, "GetObject", src_bucket, src_key)
-        if found.bucket is not None and found.operation != "CreateBucket":
-            await ctx.check_access(found.bucket)
+            if src_bucket and not is_internal_bucket(src_bucket):
+                await _authorize_access(ctx, caller, request, "GetObject", src_bucket, src_key)
         response = await OPERATIONS[found.operation](ctx)
     except ObjectStoreError as error:
         response = error_response(error, request_id, request.method, resource)

@@ -188,7 +188,6 @@ async def copy_object(ctx: S3Context) -> Response:
         content_type, metadata = ctx.headers.get("content-type"), ctx.metadata()
     if is_internal_bucket(src_bucket):  # openrek's own buckets do not exist for S3 clients, as sources either
         raise NoSuchBucket(f"The bucket {src_bucket!r} does not exist.", bucket=src_bucket)
-    await ctx.check_access(src_bucket)
     info = await ctx.call(ctx.objects.copy_object, src_bucket, src_key, bucket, key,
                           content_type=content_type, metadata=metadata)
     document = root("CopyObjectResult")

@@ -15,7 +15,7 @@ from openrek.api.s3.errors import S3Error, not_implemented
 # Sub-resources (query parameters) of buckets and objects that openrek does not implement.
 _UNSUPPORTED_BUCKET = ("accelerate", "acl", "analytics", "cors", "encryption", "intelligent-tiering",
                        "inventory", "lifecycle", "logging", "metrics", "notification", "object-lock",
-                       "ownershipControls", "policy", "policyStatus", "publicAccessBlock", "replication",
+                       "ownershipControls", "policyStatus", "publicAccessBlock", "replication",
                        "requestPayment", "tagging", "versioning", "versions", "website")
 _UNSUPPORTED_OBJECT = ("acl", "attributes", "legal-hold", "restore", "retention", "select", "tagging",
                        "torrent")
@@ -63,6 +63,11 @@ def route(request: Request) -> Route:
         for name in _UNSUPPORTED_BUCKET:
             if name in query:
                 raise not_implemented(f"the bucket sub-resource ?{name}")
+        if "policy" in query:
+            operation = {"GET": "GetBucketPolicy", "PUT": "PutBucketPolicy", "DELETE": "DeleteBucketPolicy"}.get(method)
+            if operation:
+                return Route(operation, bucket, None)
+            raise S3Error("MethodNotAllowed", f"The {method} method is not allowed on ?policy.")
         if method == "GET":
             if "location" in query:
                 return Route("GetBucketLocation", bucket, None)

@@ -24,6 +24,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+from tests.support.accounts import create_account
 from tests.support.server import ServerProcess
 
 ROOT_KEY, ROOT_SECRET = "AKIAROOTTESTKEY00001", "root-secret-for-tests/0123456789abcdefghij"
@@ -207,11 +208,7 @@ def test_buckets_belong_to_the_account_that_made_them(secured: str) -> None:
     root_s3 = _client("s3", secured)
     made = requests.post(f"{secured}/_openrek/accounts", timeout=10)  # unsigned: refused before anything
     assert made.json()["__type"] == "MissingAuthenticationTokenException"
-    signed = AWSRequest(method="POST", url=f"{secured}/_openrek/accounts", data=b'{"Name": "bucket-team"}',
-                        headers={"Content-Type": "application/json"})
-    SigV4Auth(Credentials(ROOT_KEY, ROOT_SECRET), "rekognition", "us-east-1").add_auth(signed)
-    other = requests.post(f"{secured}/_openrek/accounts", data=b'{"Name": "bucket-team"}',
-                          headers=dict(signed.headers), timeout=10).json()
+    other = create_account(secured, ROOT_KEY, ROOT_SECRET, "bucket-team")
     theirs = _client("s3", secured, key=other["AccessKeyId"], secret=other["SecretAccessKey"])
     root_s3.create_bucket(Bucket="root-owned")
     root_s3.put_object(Bucket="root-owned", Key="k", Body=b"root data")
@@ -236,11 +233,7 @@ def test_custom_labels_reads_and_writes_only_the_callers_buckets(secured: str) -
     root_s3 = _client("s3", secured)
     root_s3.create_bucket(Bucket="root-data")
     root_s3.put_object(Bucket="root-data", Key="train.manifest", Body=b"{}")
-    signed = AWSRequest(method="POST", url=f"{secured}/_openrek/accounts", data=b'{"Name": "reader-team"}',
-                        headers={"Content-Type": "application/json"})
-    SigV4Auth(Credentials(ROOT_KEY, ROOT_SECRET), "rekognition", "us-east-1").add_auth(signed)
-    other = requests.post(f"{secured}/_openrek/accounts", data=b'{"Name": "reader-team"}',
-                          headers=dict(signed.headers), timeout=10).json()
+    other = create_account(secured, ROOT_KEY, ROOT_SECRET, "reader-team")
     rek = _client("rekognition", secured, key=other["AccessKeyId"], secret=other["SecretAccessKey"])
     s3 = _client("s3", secured, key=other["AccessKeyId"], secret=other["SecretAccessKey"])
     s3.create_bucket(Bucket="reader-own")
@@ -317,11 +310,7 @@ def test_a_bucket_policy_opens_a_bucket_to_another_account(secured: str) -> None
     owner.create_bucket(Bucket="policy-bucket")
     owner.put_object(Bucket="policy-bucket", Key="shared/x.txt", Body=b"shared")
     owner.put_object(Bucket="policy-bucket", Key="private/y.txt", Body=b"private")
-    signed = AWSRequest(method="POST", url=f"{secured}/_openrek/accounts", data=b'{"Name": "policy-reader"}',
-                        headers={"Content-Type": "application/json"})
-    SigV4Auth(Credentials(ROOT_KEY, ROOT_SECRET), "rekognition", "us-east-1").add_auth(signed)
-    b = requests.post(f"{secured}/_openrek/accounts", data=b'{"Name": "policy-reader"}',
-                      headers=dict(signed.headers), timeout=10).json()
+    b = create_account(secured, ROOT_KEY, ROOT_SECRET, "policy-reader")
     other = _client("s3", secured, key=b["AccessKeyId"], secret=b["SecretAccessKey"])
     assert _code(lambda: other.get_object(Bucket="policy-bucket", Key="shared/x.txt")) == ("AccessDenied", 403)
     assert _code(lambda: owner.get_bucket_policy(Bucket="policy-bucket")) == ("NoSuchBucketPolicy", 404)

@@ -18,9 +18,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from openrek.api.json11.model import operation_model, service_model
 from openrek.api.json11.serializer import serialize_error, serialize_output
 from openrek.api.json11.validation import validate_input
+from openrek.api.service_models import operation_model, service_model
 from openrek.service.context import RequestContext
 from openrek.service.errors import (
     InternalServerError,

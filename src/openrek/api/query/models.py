@@ -4,24 +4,11 @@ from __future__ import annotations
 
 from functools import cache
 
-from botocore.model import OperationModel, ServiceModel
+from openrek.api.service_models import operation_model, service_model
+
+__all__ = ["SERVICES", "error_statuses", "operation_model", "service_model"]
 
 SERVICES = ("iam", "sts")
-
-
-@cache
-def service_model(name: str) -> ServiceModel:
-    import botocore.session
-
-    return botocore.session.get_session().get_service_model(name)
-
-
-@cache
-def operation_model(service: str, name: str) -> OperationModel | None:
-    model = service_model(service)
-    if name not in model.operation_names:
-        return None
-    return model.operation_model(name)
 
 
 @cache

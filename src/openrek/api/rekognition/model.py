@@ -1,10 +1,10 @@
-"""botocore's Rekognition service model, through the generic loader (`openrek.api.json11.model`)."""
+"""botocore's Rekognition service model, through the generic loader (`openrek.api.service_models`)."""
 
 from __future__ import annotations
 
 from botocore.model import OperationModel, ServiceModel
 
-from openrek.api.json11 import model
+from openrek.api import service_models as model
 
 SERVICE = "rekognition"
 

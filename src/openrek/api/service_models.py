@@ -1,4 +1,5 @@
-"""Loads botocore's service models, once per service: the source of truth for shapes and constraints."""
+"""Loads botocore's service models, once per service, for every protocol: the source of truth for shapes and
+constraints."""
 
 from __future__ import annotations
 

@@ -1,0 +1,31 @@
+"""Test helpers for servers with `--auth on`: stock boto3 clients under given keys, and a further account
+made through the server's own endpoint, signed by its root."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+
+
+def keyed_client(service: str, endpoint: str, key: str, secret: str) -> Any:
+    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key,
+                        aws_secret_access_key=secret,
+                        config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}))
+
+
+def create_account(endpoint: str, root_key: str, root_secret: str, name: str) -> dict[str, str]:
+    """{"AccountId", "Name", "AccessKeyId", "SecretAccessKey"} of a new account (POST /_openrek/accounts)."""
+    body = json.dumps({"Name": name}).encode()
+    signed = AWSRequest(method="POST", url=f"{endpoint}/_openrek/accounts", data=body,
+                        headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials(root_key, root_secret), "rekognition", "us-east-1").add_auth(signed)
+    answer = requests.post(f"{endpoint}/_openrek/accounts", data=body, headers=dict(signed.headers), timeout=10)
+    assert answer.status_code == 200, answer.text
+    return answer.json()

@@ -52,10 +52,12 @@ def build_runtime(settings: Settings) -> Runtime:
               copying.JOB_KIND: copying.CopyWork(metadata, objects)}
     runner = LocalJobRunner(metadata, str(settings.objects_dir), workers=settings.workers, inline=inline)
     models = ModelHost(metadata, objects)
+    kms_keys = KmsKeys(metadata, load_master_key(settings.data_dir))
     provider = RekognitionProvider(metadata, objects, wake_worker=runner.wake,
                                    training_budget_s=settings.training_budget_s, models=models,
-                                   training_options=settings.training_options, default_owner=settings.account_id)
-    kms = KmsProvider(KmsKeys(metadata, load_master_key(settings.data_dir)))
+                                   training_options=settings.training_options, default_owner=settings.account_id,
+                                   kms_keys=kms_keys)
+    kms = KmsProvider(kms_keys)
 
     def on_startup() -> None:
         runner.start()

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from tests.support.clients import client
 from tests.support.images import upload_classification_set
 
 PROJECT_ARN = re.compile(r"^arn:aws:rekognition:us-east-1:000000000000:project/[\w.\-]+/\d{13}$")
@@ -53,7 +54,9 @@ def test_content_moderation_projects_are_filtered_by_feature(rekognition, unique
     assert entry["AutoUpdate"] == "ENABLED"
 
 
-def test_create_version_with_every_seed_option(rekognition, s3, bucket: str, unique: str) -> None:  # type: ignore[no-untyped-def]
+def test_create_version_with_every_seed_option(rekognition, s3, bucket: str, unique: str,  # type: ignore[no-untyped-def]
+                                               openrek_server: str) -> None:
+    key_arn = client("kms", openrek_server).create_key()["KeyMetadata"]["Arn"]  # KmsKeyId must name a real key
     manifest = upload_classification_set(s3, bucket, "data/", ["red", "blue"], per_label=3)
     project = rekognition.create_project(ProjectName=f"seed-{unique}")["ProjectArn"]
     response = rekognition.create_project_version(
@@ -63,7 +66,7 @@ def test_create_version_with_every_seed_option(rekognition, s3, bucket: str, uni
         TrainingData=_assets(bucket, manifest),
         TestingData={"AutoCreate": True},
         Tags={"stage": "test", "owner": "ci"},
-        KmsKeyId="arn:aws:kms:us-east-1:000000000000:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        KmsKeyId=key_arn,
         VersionDescription="first model (seed options): all set",
     )
     arn = response["ProjectVersionArn"]
@@ -77,7 +80,7 @@ def test_create_version_with_every_seed_option(rekognition, s3, bucket: str, uni
     assert version["OutputConfig"] == {"S3Bucket": bucket, "S3KeyPrefix": "output/"}
     assert version["TrainingDataResult"]["Input"] == _assets(bucket, manifest)
     assert version["TestingDataResult"]["Input"] == {"AutoCreate": True}
-    assert version["KmsKeyId"].endswith("1234567890ab")
+    assert version["KmsKeyId"] == key_arn
     assert version["VersionDescription"] == "first model (seed options): all set"
     assert version["Feature"] == "CUSTOM_LABELS"
     assert rekognition.list_tags_for_resource(ResourceArn=arn)["Tags"] == {"stage": "test", "owner": "ci"}

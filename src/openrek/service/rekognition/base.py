@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from openrek.service.context import RequestContext
 from openrek.service.errors import AccessDeniedException, InvalidParameterException, ResourceNotFoundException
@@ -12,6 +12,9 @@ from openrek.service.rekognition import authorization
 from openrek.store.metadata import MetadataStore
 from openrek.store.objects import ObjectStore, is_internal_bucket
 from openrek.store.schema import JobRow, ProjectRow, VersionRow
+
+if TYPE_CHECKING:
+    from openrek.security.kms_keys import KmsKeys
 
 
 class ModelHosting(Protocol):
@@ -39,7 +42,8 @@ class ProviderBase:
 
     def __init__(self, metadata: MetadataStore, objects: ObjectStore, wake_worker: Callable[[], None],
                  training_budget_s: float = 600.0, models: ModelHosting | None = None,
-                 training_options: dict[str, Any] | None = None, default_owner: str = "000000000000") -> None:
+                 training_options: dict[str, Any] | None = None, default_owner: str = "000000000000",
+                 kms_keys: KmsKeys | None = None) -> None:
         self.metadata = metadata
         self.default_owner = default_owner  # the owner of buckets made before owners were recorded
         self.objects = objects
@@ -47,6 +51,9 @@ class ProviderBase:
         self.training_budget_s = training_budget_s
         self.models = models
         self.training_options = training_options or {}
+        # The server's KMS keys, to check a version's KmsKeyId against. None means KMS is not configured:
+        # KmsKeyId is then accepted and stored unchecked, as before KMS existed.
+        self.kms_keys = kms_keys
 
     def _project(self, arn: str) -> ProjectRow:
         row = self.metadata.get_project(arn)
@@ -85,6 +92,14 @@ class ProviderBase:
             raise AccessDeniedException(
                 f"User: arn:aws:iam::{ctx.account}:root is not authorized to perform: {action} on resource: "
                 f"arn:aws:s3:::{bucket}/{key} (the bucket belongs to another account).")
+
+    def _resolve_kms_key(self, ctx: RequestContext, key_id: str | None) -> str | None:
+        """The ARN of the key a CreateProjectVersion/CopyProjectVersion names (None: no key, or no KMS)."""
+        if not key_id or self.kms_keys is None:
+            return None
+        from openrek.service.rekognition.version_keys import resolve_for_request
+
+        return resolve_for_request(self.kms_keys, ctx, key_id)
 
     def _check_output_bucket(self, ctx: RequestContext, output: dict[str, Any]) -> str:
         bucket = output.get("S3Bucket")

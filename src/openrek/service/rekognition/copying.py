@@ -24,6 +24,7 @@ from openrek.service.rekognition import arns
 from openrek.service.rekognition.base import ProviderBase, now_ms, queued_job
 from openrek.service.rekognition.registry import operation
 from openrek.service.rekognition.training_jobs import MODELS_BUCKET, artifact_prefix
+from openrek.service.rekognition.version_keys import DETAIL as KMS_DETAIL
 from openrek.store.metadata import DuplicateError, MetadataStore
 from openrek.store.objects import ObjectStore, ObjectStoreError
 from openrek.store.schema import VersionRow
@@ -57,6 +58,7 @@ class CopyOperations(ProviderBase):
                 "Copy a version whose training completed.")
         output = params["OutputConfig"]
         self._check_output_bucket(ctx, output)
+        key_arn = self._resolve_kms_key(ctx, params.get("KmsKeyId"))
         name = params["VersionName"]
         if self.metadata.list_versions(target.arn, [name]):
             raise _duplicate(name, target.name)
@@ -70,7 +72,7 @@ class CopyOperations(ProviderBase):
             description=source.description, kms_key_id=params.get("KmsKeyId"), output_config=output,
             training_data=source.training_data, testing_data=source.testing_data,
             feature_config=source.feature_config,
-            details={**carried, "SourceProjectVersionArn": source.arn},
+            details={**carried, "SourceProjectVersionArn": source.arn, **({KMS_DETAIL: key_arn} if key_arn else {})},
         )
         payload = {
             "version_arn": arn, "source_model": model, "source_evaluation": (source.details or {}).get("EvaluationResult"),

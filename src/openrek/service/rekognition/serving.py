@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from openrek.lifecycle import STARTABLE, VersionStatus, version_message, version_sources
+from openrek.security.kms_errors import KmsError
 from openrek.service.context import RequestContext
 from openrek.service.errors import (
     InvalidImageFormatException,
@@ -14,6 +15,9 @@ from openrek.service.errors import (
 from openrek.service.rekognition.base import ModelHosting, ProviderBase
 from openrek.service.rekognition.images import image_bytes
 from openrek.service.rekognition.registry import operation
+from openrek.service.rekognition.version_keys import DETAIL as KMS_DETAIL
+from openrek.service.rekognition.version_keys import check_startable
+from openrek.store.schema import VersionRow
 
 
 class ServingOperations(ProviderBase):
@@ -21,6 +25,20 @@ class ServingOperations(ProviderBase):
         if self.models is None:
             raise ResourceNotReadyException("This openrek server does not host models.")
         return self.models
+
+    def _check_version_key(self, row: VersionRow) -> None:
+        """A model whose KMS key is now disabled or pending deletion does not start (AWS: a disabled key
+        stops new starts; running models keep running)."""
+        if self.kms_keys is None or not row.kms_key_id:
+            return
+        key_arn = (row.details or {}).get(KMS_DETAIL)
+        if key_arn is None:  # recorded before keys were checked: resolve what was given, if it exists
+            account, region = row.arn.split(":")[4], row.arn.split(":")[3]
+            try:
+                key_arn = self.kms_keys.resolve_key(account, region, row.kms_key_id).arn
+            except KmsError:
+                return  # never checked, never resolvable: it starts as it did before
+        check_startable(self.kms_keys, key_arn, row.name)
 
     @operation("StartProjectVersion")
     def start_project_version(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -35,6 +53,7 @@ class ServingOperations(ProviderBase):
                 "completed (TRAINING_COMPLETED), a finished copy (COPYING_COMPLETED) or a stopped model can be "
                 "started."
             )
+        self._check_version_key(row)
         fields = {"min_inference_units": params["MinInferenceUnits"],
                   "max_inference_units": params.get("MaxInferenceUnits")}
         if not self.metadata.transition_version(row.arn, sorted(STARTABLE), VersionStatus.STARTING,

@@ -14,6 +14,7 @@ from openrek.service.rekognition.dataset_snapshot import write_snapshot
 from openrek.service.rekognition.pagination import next_token, page_window
 from openrek.service.rekognition.registry import operation
 from openrek.service.rekognition.training_jobs import MODELS_BUCKET, artifact_prefix, build_training_payload
+from openrek.service.rekognition.version_keys import DETAIL as KMS_DETAIL
 from openrek.service.rekognition.versions_view import version_description
 from openrek.store.metadata import DuplicateError
 from openrek.store.schema import ProjectRow, VersionRow
@@ -44,6 +45,7 @@ class VersionOperations(ProviderBase):
         _check_feature_config(project.feature, params.get("FeatureConfig"))
         output = params["OutputConfig"]
         self._check_output_bucket(ctx, output)
+        key_arn = self._resolve_kms_key(ctx, params.get("KmsKeyId"))
         created = now_ms()
         arn = arns.version_arn(ctx.region, ctx.account, project.name, name, created)
         if self.metadata.list_versions(project.arn, [name]):
@@ -61,7 +63,7 @@ class VersionOperations(ProviderBase):
             training_data=training,
             testing_data=testing,
             feature_config=params.get("FeatureConfig"),
-            details={},
+            details={KMS_DETAIL: key_arn} if key_arn else {},
         )
         snapshot = None
         if datasets:  # what the datasets hold now: later edits change no trained version

@@ -71,10 +71,15 @@ class IamRecords:
     def set_access_key_status(self, access_key_id: str, status: str) -> None:
         with self._session() as s:
             s.execute(update(AccessKeyRow).where(AccessKeyRow.access_key_id == access_key_id).values(status=status))
+        self.forget_access_key(access_key_id)
 
     def delete_access_key(self, access_key_id: str) -> None:
         with self._session() as s:
             s.execute(delete(AccessKeyRow).where(AccessKeyRow.access_key_id == access_key_id))
+        self.forget_access_key(access_key_id)
+
+    def forget_access_key(self, access_key_id: str | None = None) -> None:
+        raise NotImplementedError  # provided by IdentityRecords
 
     # -- inline policies ------------------------------------------------------------------------------------
     def put_user_policy(self, account_id: str, user_name: str, policy_name: str, document: str) -> None:

@@ -43,11 +43,31 @@ class IdentityRecords:
         """Adds a key, or replaces the secret and status of an existing one."""
         with self._session() as s:
             s.merge(row)
+        self.forget_access_key(row.access_key_id)
 
     def get_access_key(self, access_key_id: str) -> Any:
-        """A read-only row (access_key_id, secret, account_id, user_name, status), or None."""
-        with self.engine.connect() as conn:
-            return conn.execute(select(_K).where(_K.c.access_key_id == access_key_id)).first()
+        """A read-only row (access_key_id, secret, account_id, user_name, status), or None.
+
+        Asked on every signed request, so found rows are kept in memory; every change to a key in this
+        process (put, status, delete) forgets it. (Several server processes sharing one database would
+        need a short time-to-live instead: see the scale-out issue.)
+        """
+        cache: dict[str, Any] = self.__dict__.setdefault("_access_key_cache", {})
+        row = cache.get(access_key_id)
+        if row is None:
+            with self.engine.connect() as conn:
+                row = conn.execute(select(_K).where(_K.c.access_key_id == access_key_id)).first()
+            if row is not None:
+                cache[access_key_id] = row
+        return row
+
+    def forget_access_key(self, access_key_id: str | None = None) -> None:
+        """Drops one key (or all, with None) from the in-memory cache after a change."""
+        cache: dict[str, Any] = self.__dict__.setdefault("_access_key_cache", {})
+        if access_key_id is None:
+            cache.clear()
+        else:
+            cache.pop(access_key_id, None)
 
     def root_keys(self, account_id: str) -> list[Any]:
         with self.engine.connect() as conn:

@@ -21,7 +21,7 @@ from openrek.store.schema import ProjectRow, VersionRow
 
 
 class VersionOperations(ProviderBase):
-    @operation("CreateProjectVersion")
+    @operation("CreateProjectVersion")  # off the event loop: bucket checks, a dataset snapshot
     def create_project_version(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         project = self._project(params["ProjectArn"])
         name = params["VersionName"]

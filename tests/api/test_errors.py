@@ -214,3 +214,17 @@ def test_every_custom_labels_operation_in_botocores_model_is_implemented(openrek
             "X-Amz-Target": f"RekognitionService.{name}", "Content-Type": "application/x-amz-json-1.1"})
         assert answer.json().get("__type") != "NotImplementedException", name
         assert answer.status_code < 500, (name, answer.text)
+
+
+def test_a_region_that_is_no_aws_region_is_refused(openrek_server: str) -> None:
+    """The credential scope's region goes into ARNs: nonsense is refused, not turned into unmatchable ARNs."""
+    from botocore.exceptions import ClientError
+
+    from tests.support.clients import client
+
+    for region in ("us-east-1", "eu-central-2", "us-gov-west-1", "cn-north-1"):
+        client("rekognition", openrek_server, region=region).describe_projects()
+    with pytest.raises(ClientError) as err:
+        client("rekognition", openrek_server, region="mars-base-alpha").describe_projects()
+    assert err.value.response["Error"]["Code"] == "IncompleteSignatureException"
+    assert "valid region" in err.value.response["Error"]["Message"]

@@ -25,9 +25,9 @@ from openrek.api.model_export import handle_openrek, is_openrek_request
 from openrek.api.query.handler import handle_query, query_auth_error, query_service
 from openrek.api.rekognition.handler import rekognition_service
 from openrek.api.s3.handler import handle_s3
-from openrek.api.sigv4 import credential_scope
+from openrek.api.sigv4 import credential_scope, is_region_name
 from openrek.security.authenticator import Authenticator, principal_of
-from openrek.security.sigv4 import SigV4Error
+from openrek.security.sigv4 import SigV4Error, SigV4ErrorKind
 from openrek.service.context import RequestContext
 from openrek.store.objects import ObjectStore
 
@@ -69,6 +69,10 @@ def create_app(
             except SigV4Error as exc:
                 return json_auth_error(exc, request_id)
             scope = credential_scope(request.headers, request.url.query)
+            if scope is not None and not is_region_name(scope.region):
+                return json_auth_error(SigV4Error(SigV4ErrorKind.MALFORMED, (
+                    f"Credential should be scoped to a valid region, not {scope.region!r} (for example "
+                    "us-east-1): the region goes into every ARN.")), request_id)
             principal, policies = principal_of(auth.identities, caller)
             ctx = RequestContext(account=caller.account, region=scope.region if scope else default_region,
                                  request_id=request_id, principal_arn=principal, identity_policies=policies)

@@ -30,3 +30,13 @@ def credential_scope(headers: dict[str, str] | object, query: str = "") -> Crede
     if match is None:
         return None
     return CredentialScope(*match.groups())
+
+
+# AWS region names: a partition prefix, an optional -gov/-iso* part, a direction and a number
+# (us-east-1, eu-central-2, ap-southeast-5, us-gov-west-1, cn-north-1, us-isob-east-1, il-central-1).
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
+
+
+def is_region_name(region: str) -> bool:
+    """True for a name shaped like an AWS region's; ARNs are built from it, so nonsense is refused."""
+    return bool(_REGION.match(region))

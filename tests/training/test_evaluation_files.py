@@ -213,3 +213,19 @@ def test_detection_line_lists_judged_boxes_per_object(objects: DirectoryObjectSt
                                     gt, gt_classes, None, cmap)
     assert check_line(empty) == "detection" and empty[EVALUATION]["annotations"] == []
     assert empty[f"{EVALUATION}-metadata"]["confidence"] == 0.0
+
+
+def test_numpy_values_serialise_as_plain_json() -> None:
+    """A score compared with a threshold is a numpy bool: the files must still be written (a dataset-trained
+    version once failed with ERROR_CANNOT_WRITE_OUTPUT_S3_BUCKET: 'Object of type bool is not JSON serializable')."""
+    import json
+
+    import numpy as np
+
+    from openrek.training.evaluation_files import json_bytes, jsonl_bytes
+
+    line = {"is-true-positive": np.float32(0.7) >= 0.5, "confidence": np.float32(0.25), "n": np.int64(3),
+            "box": np.array([0.1, 0.2])}
+    assert json.loads(jsonl_bytes([line])) == {"is-true-positive": True, "confidence": 0.25, "n": 3,
+                                               "box": [0.1, 0.2]}
+    assert json.loads(json_bytes({"x": np.bool_(False)})) == {"x": False}

@@ -214,6 +214,7 @@ def ground_truth_attributes(record: ManifestRecord, cmap: SnapshotClassMap, dete
 
 def _details(predicted: bool, present: bool, jobs: list[str]) -> dict[str, Any]:
     """AWS's `rekognition-custom-labels-evaluation-details` for one prediction."""
+    predicted, present = bool(predicted), bool(present)  # callers may pass numpy bools (score >= threshold)
     return {
         "version": 1,
         "is-true-positive": predicted and present,
@@ -338,5 +339,20 @@ def detection_snapshot_line(
     return line
 
 
+def json_default(value: Any) -> Any:
+    """numpy scalars and arrays as plain JSON values (a score compared with a threshold is a numpy bool)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def json_bytes(obj: Any) -> bytes:
+    """One JSON document (indented), numpy values included."""
+    return json.dumps(obj, indent=2, default=json_default).encode("utf-8")
+
+
 def jsonl_bytes(lines: Sequence[dict[str, Any]]) -> bytes:
-    return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines).encode("utf-8")
+    return "".join(json.dumps(line, ensure_ascii=False, default=json_default) + "\n"
+                   for line in lines).encode("utf-8")

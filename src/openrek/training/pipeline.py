@@ -6,7 +6,6 @@ problems (terminal manifest errors) end as TRAINING_FAILED with AWS's code; it n
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -32,6 +31,7 @@ from openrek.training.evaluation_files import (
     detection_snapshot_line,
     evaluation_summary,
     image_level_snapshot_line,
+    json_bytes,
     jsonl_bytes,
 )
 from openrek.training.image_copy import ImageCopyError, copy_images
@@ -261,7 +261,7 @@ def run_training(
         objects.put_object(
             request.output_bucket,
             summary_key,
-            json.dumps(summary, indent=2).encode("utf-8"),
+            json_bytes(summary),
             content_type=JSON_CONTENT_TYPE,
         )
         objects.put_object(
@@ -296,7 +296,7 @@ def run_training(
     objects.put_object(
         request.artifact_bucket,
         json_key,
-        json.dumps(desc, indent=2).encode("utf-8"),
+        json_bytes(desc),
         content_type=JSON_CONTENT_TYPE,
     )
 

@@ -9,15 +9,13 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from tests.support.accounts import keyed_client, secured_server
 from tests.support.clients import client
 from tests.support.datasets import wait_version
 from tests.support.images import upload_classification_set
-from tests.support.server import ServerProcess
 
 ACCOUNT = "000000000000"
 ROOT_KEY, ROOT_SECRET = "AKIAKEYIDROOT0000001", "root-secret-for-kms-key-id-tests"
@@ -140,18 +138,13 @@ def test_a_disabled_key_stops_new_starts_and_copies(rekognition: Any, kms: Any, 
 
 
 def _secure_client(service: str, endpoint: str, key: str = ROOT_KEY, secret: str = ROOT_SECRET) -> Any:
-    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key,
-                        aws_secret_access_key=secret,
-                        config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}))
+    return keyed_client(service, endpoint, key, secret)
 
 
 @pytest.fixture(scope="module")
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    server = ServerProcess(tmp_path_factory.mktemp("keyid-auth") / "data",
-                           env={"OPENREK_AUTH": "on", "OPENREK_ROOT_ACCESS_KEY_ID": ROOT_KEY,
-                                "OPENREK_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET})
-    with server:
-        yield server.endpoint
+    with secured_server(tmp_path_factory.mktemp("keyid-auth") / "data", ROOT_KEY, ROOT_SECRET) as endpoint:
+        yield endpoint
 
 
 def test_an_iam_user_needs_the_kms_actions_on_the_key(secured: str) -> None:

@@ -24,7 +24,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from tests.support.accounts import create_account
+from tests.support.accounts import create_account, keyed_client, secured_server
 from tests.support.server import ServerProcess
 
 ROOT_KEY, ROOT_SECRET = "AKIAROOTTESTKEY00001", "root-secret-for-tests/0123456789abcdefghij"
@@ -32,9 +32,7 @@ AWS = str(Path(sys.executable).with_name("aws"))
 
 
 def _client(service: str, endpoint: str, key: str = ROOT_KEY, secret: str = ROOT_SECRET) -> Any:
-    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key,
-                        aws_secret_access_key=secret,
-                        config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}))
+    return keyed_client(service, endpoint, key, secret)
 
 
 def _code(call: Any) -> tuple[str, int]:
@@ -45,11 +43,8 @@ def _code(call: Any) -> tuple[str, int]:
 
 @pytest.fixture(scope="module")
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    server = ServerProcess(tmp_path_factory.mktemp("auth") / "data",
-                           env={"OPENREK_AUTH": "on", "OPENREK_ROOT_ACCESS_KEY_ID": ROOT_KEY,
-                                "OPENREK_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET})
-    with server:
-        yield server.endpoint
+    with secured_server(tmp_path_factory.mktemp("auth") / "data", ROOT_KEY, ROOT_SECRET) as endpoint:
+        yield endpoint
 
 
 def _json_headers(target: str) -> dict[str, str]:

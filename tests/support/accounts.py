@@ -4,6 +4,9 @@ made through the server's own endpoint, signed by its root."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -13,11 +16,22 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
+from tests.support.server import ServerProcess
+
 
 def keyed_client(service: str, endpoint: str, key: str, secret: str) -> Any:
     return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id=key,
                         aws_secret_access_key=secret,
                         config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}))
+
+
+@contextmanager
+def secured_server(data_dir: Path, root_key: str, root_secret: str) -> Iterator[str]:
+    """A server with `--auth on` whose root keys are `root_key`/`root_secret`; yields its endpoint."""
+    server = ServerProcess(data_dir, env={"OPENREK_AUTH": "on", "OPENREK_ROOT_ACCESS_KEY_ID": root_key,
+                                          "OPENREK_ROOT_SECRET_ACCESS_KEY": root_secret})
+    with server:
+        yield server.endpoint
 
 
 def create_account(endpoint: str, root_key: str, root_secret: str, name: str) -> dict[str, str]:

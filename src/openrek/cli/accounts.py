@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 
-from openrek.cli.arguments import PROG, ArgParser, CommandChoices, UnknownArgumentError
+from openrek.cli.arguments import PROG, ArgParser, parse_subcommand
 
 SUBCOMMANDS = ["create", "help"]
 PATH = "/_openrek/accounts"
@@ -36,17 +36,12 @@ SYNOPSIS
 
 
 def parse(args: list[str], g: argparse.Namespace) -> argparse.Namespace:
-    parser = ArgParser()
-    parser.add_argument("subcommand", action=CommandChoices, table=SUBCOMMANDS)
-    if not args or args[:1] in (["--help"], ["help"]) or args[1:2] in (["help"], ["--help"]):
+    options = ArgParser()
+    options.add_argument("--name", required=True, dest="name")
+    sub, parsed = parse_subcommand(args, SUBCOMMANDS, options)
+    if parsed is None:
         return argparse.Namespace(subcommand="help")
-    parser.parse_args(args[:1])
-    sub = ArgParser()
-    sub.add_argument("--name", required=True, dest="name")
-    parsed, unknown = sub.parse_known_args(args[1:])
-    if unknown:
-        raise UnknownArgumentError(f"Unknown options: {', '.join(unknown)}")
-    return argparse.Namespace(subcommand="create", name=parsed.name)
+    return argparse.Namespace(subcommand=sub, name=parsed.name)
 
 
 def run(args: argparse.Namespace, g: argparse.Namespace) -> int:

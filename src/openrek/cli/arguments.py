@@ -366,3 +366,17 @@ class ArgTable:
         if remaining:
             raise UnknownArgumentError(f"Unknown options: {', '.join(remaining)}")
         return parsed
+
+
+def parse_subcommand(args: list[str], table: list[str], options: ArgParser) -> tuple[str, argparse.Namespace | None]:
+    """(subcommand, its parsed options) for openrek's own commands (``datasets …``, ``accounts …``);
+    ("help", None) when help is asked for. The subcommand must be one of `table`; unknown options are errors."""
+    if not args or args[:1] in (["--help"], ["help"]) or args[1:2] in (["help"], ["--help"]):
+        return "help", None
+    chooser = ArgParser()
+    chooser.add_argument("subcommand", action=CommandChoices, table=table)
+    chooser.parse_args(args[:1])
+    parsed, unknown = options.parse_known_args(args[1:])
+    if unknown:
+        raise UnknownArgumentError(f"Unknown options: {', '.join(unknown)}")
+    return args[0], parsed

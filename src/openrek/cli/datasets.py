@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from openrek.cli.arguments import PROG, ArgParser, CommandChoices, UnknownArgumentError
+from openrek.cli.arguments import PROG, ArgParser, parse_subcommand
 
 SUBCOMMANDS = ["create-from-version", "help"]
 SETTLED = {"CREATE_COMPLETE", "CREATE_FAILED", "UPDATE_COMPLETE", "UPDATE_FAILED"}
@@ -49,20 +49,15 @@ class DatasetsCommandError(Exception):
 
 
 def parse(args: list[str], g: argparse.Namespace) -> argparse.Namespace:
-    parser = ArgParser()
-    parser.add_argument("subcommand", action=CommandChoices, table=SUBCOMMANDS)
-    if not args or args[:1] in (["--help"], ["help"]) or args[1:2] in (["help"], ["--help"]):
+    options = ArgParser()
+    options.add_argument("--project-arn", required=True, dest="project_arn")
+    options.add_argument("--version-name", dest="version_name")
+    options.add_argument("--no-wait", action="store_true", dest="no_wait")
+    sub, parsed = parse_subcommand(args, SUBCOMMANDS, options)
+    if parsed is None:
         return argparse.Namespace(subcommand="help")
-    parser.parse_args(args[:1])
-    sub = ArgParser()
-    sub.add_argument("--project-arn", required=True, dest="project_arn")
-    sub.add_argument("--version-name", dest="version_name")
-    sub.add_argument("--no-wait", action="store_true", dest="no_wait")
-    parsed, unknown = sub.parse_known_args(args[1:])
-    if unknown:
-        raise UnknownArgumentError(f"Unknown options: {', '.join(unknown)}")
-    return argparse.Namespace(subcommand=args[0], project_arn=parsed.project_arn,
-                              version_name=parsed.version_name, wait=not parsed.no_wait)
+    return argparse.Namespace(subcommand=sub, project_arn=parsed.project_arn, version_name=parsed.version_name,
+                              wait=not parsed.no_wait)
 
 
 def _manifest_versions(client: Any, project_arn: str, name: str | None) -> dict[str, Any]:

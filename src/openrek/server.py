@@ -31,28 +31,22 @@ def build_runtime(settings: Settings) -> Runtime:
     from openrek.jobs.runner import LocalJobRunner
     from openrek.security.authenticator import Authenticator
     from openrek.security.identities import PROFILE, Identities
-    from openrek.security.kms_keys import KmsKeys
-    from openrek.security.master_key import load_master_key
     from openrek.service.kms.provider import KmsProvider
     from openrek.service.rekognition import copying, dataset_work
     from openrek.service.rekognition.provider import RekognitionProvider
     from openrek.service.rekognition.training_jobs import MODELS_BUCKET
-    from openrek.store.database import migrate, open_engine
-    from openrek.store.metadata import MetadataStore
-    from openrek.store.objects import DirectoryObjectStore
+    from openrek.stores import StoreLocation, open_stores
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = open_engine(settings.sqlalchemy_url)
-    migrate(engine)
-    metadata = MetadataStore(engine)
-    objects = DirectoryObjectStore(settings.objects_dir)
+    location = StoreLocation(data_dir=str(settings.data_dir), database_url=settings.sqlalchemy_url,
+                             objects_dir=str(settings.objects_dir))
+    stores = open_stores(location, migrate_schema=True)
+    metadata, objects, kms_keys = stores.metadata, stores.objects, stores.kms_keys
     if not objects.bucket_exists(MODELS_BUCKET):
         objects.create_bucket(MODELS_BUCKET)
     inline = {dataset_work.JOB_KIND: dataset_work.DatasetWork(metadata, objects),
               copying.JOB_KIND: copying.CopyWork(metadata, objects)}
-    runner = LocalJobRunner(metadata, str(settings.objects_dir), workers=settings.workers, inline=inline)
+    runner = LocalJobRunner(metadata, location, workers=settings.workers, inline=inline)
     models = ModelHost(metadata, objects)
-    kms_keys = KmsKeys(metadata, load_master_key(settings.data_dir))
     provider = RekognitionProvider(metadata, objects, wake_worker=runner.wake,
                                    training_budget_s=settings.training_budget_s, models=models,
                                    training_options=settings.training_options, default_owner=settings.account_id,

@@ -26,6 +26,7 @@ from openrek.store.objects import (
     NoSuchUpload,
     ObjectStore,
 )
+from tests.support.stores import sealed_store
 
 WEIRD_KEYS = [
     "a", "a/b", "a/", "a//b", "a-c", "a.b", "a0", "/leading", "//", "./x", "../y", "x/./y", "x/../y", ".",
@@ -35,11 +36,19 @@ WEIRD_KEYS = [
 ]
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> DirectoryObjectStore:
-    s = DirectoryObjectStore(tmp_path)
+@pytest.fixture(params=["clear", "sealed"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> DirectoryObjectStore:
+    """The store in the clear, and sealing every object at rest as the server's store does."""
+    if request.param == "clear":
+        s = DirectoryObjectStore(tmp_path)
+    else:
+        s = sealed_store(tmp_path, tmp_path.parent / f"{tmp_path.name}-keys")
     s.create_bucket("bucket")
     return s
+
+
+def _data_file(store: DirectoryObjectStore, bucket: str, key: str) -> Path:
+    return store._paths(bucket, key)[0]
 
 
 def test_it_is_an_object_store(store: DirectoryObjectStore) -> None:
@@ -105,7 +114,8 @@ def test_put_get_head(store: DirectoryObjectStore) -> None:
     assert stream_info == head
     assert store.put_object("bucket", "empty", b"").content_type == "binary/octet-stream"
     assert store.get_bytes("bucket", "empty") == b""
-    assert store.local_path("bucket", "dir/file.txt").read_bytes() == b"hello"
+    on_disk = _data_file(store, "bucket", "dir/file.txt").read_bytes()
+    assert (on_disk == b"hello") if store.keys is None else (b"hello" not in on_disk)
 
 
 def test_streamed_put(store: DirectoryObjectStore) -> None:
@@ -206,7 +216,7 @@ def test_interrupted_write_leaves_the_old_object(store: DirectoryObjectStore, tm
 def test_sidecar_that_does_not_match_its_data_is_ignored(store: DirectoryObjectStore, tmp_path: Path) -> None:
     store.put_object("bucket", "k", b"first", content_type="text/plain")
     # Simulate a crash between the sidecar's rename and the data's: new bytes, old sidecar.
-    data_path = store.local_path("bucket", "k")
+    data_path = _data_file(store, "bucket", "k")
     tmp = tmp_path / "replacement"
     tmp.write_bytes(b"other")
     os.replace(tmp, data_path)

@@ -22,6 +22,7 @@ from openrek.jobs.outcome import apply_outcome
 from openrek.jobs.worker import die_with_parent, run_job
 from openrek.lifecycle import VersionStatus, version_sources
 from openrek.store.metadata import MetadataStore
+from openrek.stores import StoreLocation
 
 log = logging.getLogger("openrek.jobs")
 MAX_ATTEMPTS = 2
@@ -36,10 +37,10 @@ class InlineJob(Protocol):
 
 
 class LocalJobRunner:
-    def __init__(self, metadata: MetadataStore, objects_root: str, workers: int = 1,
+    def __init__(self, metadata: MetadataStore, location: StoreLocation, workers: int = 1,
                  inline: dict[str, InlineJob] | None = None, inline_workers: int = 2) -> None:
         self.metadata = metadata
-        self.objects_root = objects_root
+        self.location = location  # where a worker process opens the stores
         self.workers = max(1, workers)
         self.inline = dict(inline or {})
         self._wake = threading.Event()
@@ -142,7 +143,7 @@ class LocalJobRunner:
     def _submit(self, job_id: int, version_arn: str, payload: dict[str, Any]) -> None:
         assert self._pool is not None
         try:
-            future = self._pool.submit(run_job, payload, self.objects_root)
+            future = self._pool.submit(run_job, payload, self.location)
         except RuntimeError:  # pool shut down: the job stays RUNNING and is recovered at next start
             self._slots.release()
             return

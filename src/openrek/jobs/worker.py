@@ -11,11 +11,11 @@ import logging
 import os
 import signal
 import sys
-from pathlib import Path
 from typing import Any
 
 from openrek.lifecycle import VersionStatus
-from openrek.store.objects import DirectoryObjectStore, ObjectStoreError
+from openrek.store.objects import ObjectStore, ObjectStoreError
+from openrek.stores import StoreLocation, open_stores
 from openrek.training.request import S3Ref, TrainingOutcome, TrainingRequest
 
 log = logging.getLogger("openrek.worker")
@@ -41,7 +41,7 @@ def request_from_payload(payload: dict[str, Any]) -> TrainingRequest:
     return TrainingRequest(**{k: v for k, v in fields.items() if k in known})
 
 
-def _manifests_readable(request: TrainingRequest, objects: DirectoryObjectStore) -> TrainingOutcome | None:
+def _manifests_readable(request: TrainingRequest, objects: ObjectStore) -> TrainingOutcome | None:
     for ref in request.training_manifests + request.testing_manifests:
         try:
             objects.head_object(ref.bucket, ref.name)
@@ -56,9 +56,20 @@ def _manifests_readable(request: TrainingRequest, objects: DirectoryObjectStore)
     return None
 
 
-def run_job(payload: dict[str, Any], objects_root: str) -> dict[str, Any]:
+_opened: dict[StoreLocation, ObjectStore] = {}
+
+
+def _objects(location: StoreLocation) -> ObjectStore:
+    """The object store at `location`, opened once per worker process (with its master key and KMS keys,
+    so the job can read sealed objects and seal what it writes)."""
+    if location not in _opened:
+        _opened[location] = open_stores(location).objects
+    return _opened[location]
+
+
+def run_job(payload: dict[str, Any], location: StoreLocation) -> dict[str, Any]:
     """Runs one training job; returns `dataclasses.asdict(TrainingOutcome)`. Never raises for user data."""
-    objects = DirectoryObjectStore(Path(objects_root))
+    objects = _objects(location)
     request = request_from_payload(payload)
     try:
         from openrek.training.pipeline import run_training

@@ -11,7 +11,7 @@ On-disk layout of `DirectoryObjectStore(root)`::
     <root>/<bucket>/<d1>%2F/<d2>%2F/<f>   the object's bytes, for key "d1/d2/f"
     <root>/.meta/<bucket>/<d1>%2F/<f>.json    its sidecar: etag, size, content type, user metadata
     <root>/.meta/_buckets/<bucket>.json   the bucket's creation date ("_" never occurs in bucket names)
-    <root>/.uploads/<upload id>/          an in-progress multipart upload: upload.json, part-00001-<md5>, ...
+    <root>/.uploads/<upload id>/          an in-progress multipart upload: upload.json, part-00001-<md5>-<size>
     <root>/.tmp/                          temporary files, renamed into place with os.replace; files a crashed
                                           process left there are removed when a store opens the root a day later
 
@@ -23,6 +23,9 @@ key such as "photos/") is the file "%". Directory names therefore always end in 
 so the keys "a" and "a/b" can both exist, and each disk name decodes back to exactly one key. An encoded
 segment must fit a file name (255 bytes with its suffix), else `KeyTooLongError`. Case-insensitive file
 systems (default macOS, Windows) would merge keys that differ only in case: use a case-sensitive one.
+
+A store given `keys` seals every object's bytes (and every part of an upload) as it writes them: see
+`openrek.store.sealed_files`. The sidecar then records the plaintext's size and md5 beside the stored size.
 
 Writes stream into `.tmp/`, then the sidecar and the data file are each moved into place with `os.replace`,
 so a reader sees the old object or the new one, never half of one. The sidecar records the data file's inode;
@@ -50,6 +53,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
+
+from openrek.store.sealed_files import (
+    PEEK_BYTES,
+    DataKeys,
+    Encryption,
+    SealedReader,
+    SealingWriter,
+    looks_sealed,
+)
 
 DEFAULT_CONTENT_TYPE = "binary/octet-stream"  # what S3 reports when a client sent none
 MAX_KEY_BYTES = 1024
@@ -157,6 +169,7 @@ class ObjectInfo:
     last_modified: datetime  # UTC
     content_type: str = DEFAULT_CONTENT_TYPE
     metadata: dict[str, str] = field(default_factory=dict)
+    encryption: Encryption | None = None  # how it is encrypted at rest (None: stored in the clear)
 
 
 @dataclass(frozen=True)
@@ -210,7 +223,8 @@ class ObjectStore(abc.ABC):
     # objects
     @abc.abstractmethod
     def put_object(self, bucket: str, key: str, data: bytes | BinaryIO, content_type: str | None = None,
-                   metadata: dict[str, str] | None = None) -> ObjectInfo: ...
+                   metadata: dict[str, str] | None = None, encryption: Encryption | None = None) -> ObjectInfo:
+        """Stores the object, encrypted at rest as `encryption` says (None: the store's default)."""
 
     @abc.abstractmethod
     def open_object(self, bucket: str, key: str) -> tuple[ObjectInfo, BinaryIO]:
@@ -230,7 +244,12 @@ class ObjectStore(abc.ABC):
     # multipart uploads
     @abc.abstractmethod
     def create_multipart_upload(self, bucket: str, key: str, content_type: str | None = None,
-                                metadata: dict[str, str] | None = None) -> str: ...
+                                metadata: dict[str, str] | None = None, encryption: Encryption | None = None) -> str:
+        """Starts an upload whose parts and object are encrypted as `encryption` says."""
+
+    @abc.abstractmethod
+    def upload_encryption(self, bucket: str, key: str, upload_id: str) -> Encryption | None:
+        """How an in-progress upload's object will be encrypted; NoSuchUpload if there is no such upload."""
 
     @abc.abstractmethod
     def upload_part(self, bucket: str, key: str, upload_id: str, part_number: int,
@@ -263,21 +282,17 @@ class ObjectStore(abc.ABC):
         return True
 
     def copy_object(self, src_bucket: str, src_key: str, bucket: str, key: str,
-                    content_type: str | None = None, metadata: dict[str, str] | None = None) -> ObjectInfo:
-        """Copy an object; without `content_type`/`metadata` the source's are kept."""
+                    content_type: str | None = None, metadata: dict[str, str] | None = None,
+                    encryption: Encryption | None = None) -> ObjectInfo:
+        """Copy an object; without `content_type`/`metadata` the source's are kept; the copy is encrypted
+        as `encryption` says (None: the store's default, as S3 does when a copy names no encryption)."""
         info, stream = self.open_object(src_bucket, src_key)
         with stream:
             return self.put_object(bucket, key, stream,
                                    content_type=content_type if content_type is not None else info.content_type,
-                                   metadata=metadata if metadata is not None else info.metadata)
+                                   metadata=metadata if metadata is not None else info.metadata,
+                                   encryption=encryption)
 
-    def local_path(self, bucket: str, key: str) -> Path | None:
-        """A local file holding the object's bytes, for readers that want a path.
-
-        None if this store keeps no local files (then use `open_object`); `NoSuchKey` if there is no such
-        object. The file may be replaced by a later write: read it, never modify it.
-        """
-        return None
 
 
 # -------------------------------------------------------------------------------------------- validation
@@ -454,10 +469,18 @@ def _iter_chunks(data: bytes | BinaryIO) -> Iterator[bytes]:
 
 
 class DirectoryObjectStore(ObjectStore):
-    """Objects as plain files under `root`; see the module docstring for the layout and its guarantees."""
+    """Objects as files under `root`; see the module docstring for the layout and its guarantees.
 
-    def __init__(self, root: Path | str) -> None:
+    With `keys`, every object is sealed at rest (`openrek.store.sealed_files`): under `default_encryption`
+    (S3-managed `AES256` unless told otherwise) or the encryption a write names. Without `keys` objects are
+    kept in the clear (tests of the layout, tools). Objects stored in the clear stay readable either way.
+    """
+
+    def __init__(self, root: Path | str, keys: DataKeys | None = None,
+                 default_encryption: Encryption | None = None) -> None:
         self.root = Path(root)
+        self.keys = keys
+        self.default_encryption = default_encryption or (Encryption() if keys is not None else None)
         self._meta = self.root / ".meta"
         self._uploads = self.root / ".uploads"
         self._tmp = self.root / ".tmp"
@@ -567,38 +590,55 @@ class DirectoryObjectStore(ObjectStore):
 
     # ---- objects
 
-    def _spool(self, data: bytes | BinaryIO, prefix: str) -> tuple[Path, int, str]:
-        """Write `data` to a temp file; return its path, size and md5 hex."""
+    def _encryption(self, encryption: Encryption | None) -> Encryption | None:
+        if encryption is not None and self.keys is None:
+            raise InvalidArgument("This object store keeps no encryption keys, so it cannot encrypt objects.")
+        return encryption or self.default_encryption
+
+    def _spool(self, data: bytes | BinaryIO | Iterator[bytes], prefix: str,
+               encryption: Encryption | None) -> tuple[Path, int, str]:
+        """Write `data` (sealed as `encryption` says, if it says) to a temp file; return its path and the
+        plaintext's size and md5 hex."""
         fd, tmp = tempfile.mkstemp(dir=self._tmp, prefix=prefix)
         md5 = hashlib.md5()
         size = 0
         try:
             os.fchmod(fd, _FILE_MODE)
             with os.fdopen(fd, "wb") as f:
-                for chunk in _iter_chunks(data):
+                out = f if encryption is None else SealingWriter(f, self.keys, encryption)  # type: ignore[arg-type]
+                for chunk in (_iter_chunks(data) if isinstance(data, (bytes, bytearray, memoryview))
+                              or hasattr(data, "read") else data):
                     md5.update(chunk)
                     size += len(chunk)
-                    f.write(chunk)
+                    out.write(chunk)
+                out.close()
         except BaseException:
             _unlink_quietly(Path(tmp))
             raise
         return Path(tmp), size, md5.hexdigest()
 
     def put_object(self, bucket: str, key: str, data: bytes | BinaryIO, content_type: str | None = None,
-                   metadata: dict[str, str] | None = None) -> ObjectInfo:
+                   metadata: dict[str, str] | None = None, encryption: Encryption | None = None) -> ObjectInfo:
         self._require_bucket(bucket)
         data_path, meta_path = self._paths(bucket, key)
-        tmp, size, md5 = self._spool(data, "put-")
-        return self._commit(bucket, key, tmp, size, _quote(md5), content_type, metadata, data_path, meta_path)
+        encryption = self._encryption(encryption)
+        tmp, size, md5 = self._spool(data, "put-", encryption)
+        return self._commit(bucket, key, tmp, size, _quote(md5), content_type, metadata, data_path, meta_path,
+                            encryption)
 
     def _commit(self, bucket: str, key: str, tmp: Path, size: int, etag: str, content_type: str | None,
-                metadata: dict[str, str] | None, data_path: Path, meta_path: Path) -> ObjectInfo:
+                metadata: dict[str, str] | None, data_path: Path, meta_path: Path,
+                encryption: Encryption | None) -> ObjectInfo:
         info = ObjectInfo(bucket=bucket, key=key, size=size, etag=etag, last_modified=_now(),
-                          content_type=content_type or DEFAULT_CONTENT_TYPE, metadata=dict(metadata or {}))
+                          content_type=content_type or DEFAULT_CONTENT_TYPE, metadata=dict(metadata or {}),
+                          encryption=encryption)
         try:
-            sidecar = {"key": key, "size": size, "etag": etag, "inode": os.stat(tmp).st_ino,
+            st = os.stat(tmp)
+            sidecar = {"key": key, "size": size, "stored_size": st.st_size, "etag": etag, "inode": st.st_ino,
                        "last_modified": info.last_modified.isoformat(), "content_type": info.content_type,
                        "metadata": info.metadata}
+            if encryption is not None:
+                sidecar["encryption"] = encryption.to_json()
             with self._lock_for(bucket, key):
                 if not self._bucket_dir(bucket).is_dir():
                     raise NoSuchBucket(f"The bucket {bucket!r} does not exist.", bucket=bucket)
@@ -612,31 +652,48 @@ class DirectoryObjectStore(ObjectStore):
     def _info_from(self, bucket: str, key: str, st: os.stat_result, meta_path: Path,
                    data_file: BinaryIO | None = None, data_path: Path | None = None) -> ObjectInfo:
         meta = _read_json(meta_path)
-        if meta and meta.get("inode") == st.st_ino and meta.get("size") == st.st_size:
+        if meta and meta.get("inode") == st.st_ino and meta.get("stored_size", meta.get("size")) == st.st_size \
+                and isinstance(meta.get("size"), int):
             try:
                 last_modified = datetime.fromisoformat(meta["last_modified"])
             except (KeyError, TypeError, ValueError):
                 last_modified = _from_timestamp(st.st_mtime)
-            return ObjectInfo(bucket=bucket, key=key, size=st.st_size, etag=str(meta.get("etag")),
+            return ObjectInfo(bucket=bucket, key=key, size=meta["size"], etag=str(meta.get("etag")),
                               last_modified=last_modified,
                               content_type=str(meta.get("content_type") or DEFAULT_CONTENT_TYPE),
-                              metadata={str(k): str(v) for k, v in (meta.get("metadata") or {}).items()})
+                              metadata={str(k): str(v) for k, v in (meta.get("metadata") or {}).items()},
+                              encryption=Encryption.from_json(meta.get("encryption")))
         # No sidecar, or one left by an interrupted or racing write: trust the bytes.
-        md5 = hashlib.md5()
-        if data_file is not None:
-            pos = data_file.tell()
-            for chunk in _iter_chunks(data_file):
+        try:
+            # A duplicate of `data_file` shares its offset: it is rewound before `open_object` reads it.
+            f = open(data_path, "rb") if data_file is None else os.fdopen(os.dup(data_file.fileno()), "rb")  # type: ignore[arg-type]
+        except FileNotFoundError:
+            raise NoSuchKey("The object was deleted while being read.", bucket=bucket, key=key) from None
+        with self._plaintext(f) as plain:
+            md5 = hashlib.md5()
+            size = 0
+            for chunk in _iter_chunks(plain):
                 md5.update(chunk)
-            data_file.seek(pos)
-        elif data_path is not None:
-            try:
-                with open(data_path, "rb") as f:
-                    for chunk in _iter_chunks(f):
-                        md5.update(chunk)
-            except FileNotFoundError:
-                raise NoSuchKey("The object was deleted while being read.", bucket=bucket, key=key) from None
-        return ObjectInfo(bucket=bucket, key=key, size=st.st_size, etag=_quote(md5.hexdigest()),
-                          last_modified=_from_timestamp(st.st_mtime))
+                size += len(chunk)
+            encryption = plain.encryption if isinstance(plain, SealedReader) else None
+        if data_file is not None:
+            data_file.seek(0)
+        return ObjectInfo(bucket=bucket, key=key, size=size, etag=_quote(md5.hexdigest()),
+                          last_modified=_from_timestamp(st.st_mtime), encryption=encryption)
+
+    def _plaintext(self, f: BinaryIO) -> BinaryIO:
+        """`f` (open at its start) as plaintext: decrypted when it is sealed; takes ownership of `f`."""
+        try:
+            sealed = looks_sealed(f.read(PEEK_BYTES))
+            f.seek(0)
+            if not sealed:
+                return f
+            if self.keys is None:
+                raise InvalidArgument("This object is encrypted at rest, and this store has no keys to read it.")
+        except BaseException:
+            f.close()
+            raise
+        return SealedReader(f, self.keys)  # type: ignore[return-value]
 
     def _no_such_key(self, bucket: str, key: str) -> NoSuchKey:
         return NoSuchKey(f"The key {key!r} does not exist in the bucket {bucket!r}.", bucket=bucket, key=key)
@@ -653,7 +710,7 @@ class DirectoryObjectStore(ObjectStore):
         except BaseException:
             f.close()
             raise
-        return info, f
+        return info, self._plaintext(f)
 
     def head_object(self, bucket: str, key: str) -> ObjectInfo:
         self._require_bucket(bucket)
@@ -665,13 +722,6 @@ class DirectoryObjectStore(ObjectStore):
         if not stat.S_ISREG(st.st_mode):
             raise self._no_such_key(bucket, key)
         return self._info_from(bucket, key, st, meta_path, data_path=data_path)
-
-    def local_path(self, bucket: str, key: str) -> Path | None:
-        self._require_bucket(bucket)
-        data_path, _ = self._paths(bucket, key)
-        if not data_path.is_file():
-            raise self._no_such_key(bucket, key)
-        return data_path
 
     def delete_object(self, bucket: str, key: str) -> None:
         self._require_bucket(bucket)
@@ -767,51 +817,61 @@ class DirectoryObjectStore(ObjectStore):
         return directory, info
 
     def create_multipart_upload(self, bucket: str, key: str, content_type: str | None = None,
-                                metadata: dict[str, str] | None = None) -> str:
+                                metadata: dict[str, str] | None = None, encryption: Encryption | None = None) -> str:
         self._require_bucket(bucket)
         _key_parts(bucket, key)
+        encryption = self._encryption(encryption)
         upload_id = secrets.token_urlsafe(32)
         directory = self._uploads / upload_id
         directory.mkdir()
-        _write_json_atomic(directory / "upload.json",
-                           {"bucket": bucket, "key": key, "content_type": content_type,
-                            "metadata": dict(metadata or {}), "initiated": _now().isoformat()}, self._tmp)
+        upload = {"bucket": bucket, "key": key, "content_type": content_type, "metadata": dict(metadata or {}),
+                  "initiated": _now().isoformat()}
+        if encryption is not None:
+            upload["encryption"] = encryption.to_json()
+        _write_json_atomic(directory / "upload.json", upload, self._tmp)
         return upload_id
+
+    def upload_encryption(self, bucket: str, key: str, upload_id: str) -> Encryption | None:
+        _, upload = self._upload_dir(bucket, key, upload_id)
+        return Encryption.from_json(upload.get("encryption"))
 
     def upload_part(self, bucket: str, key: str, upload_id: str, part_number: int,
                     data: bytes | BinaryIO) -> str:
-        directory, _ = self._upload_dir(bucket, key, upload_id)
+        directory, upload = self._upload_dir(bucket, key, upload_id)
         if not 1 <= part_number <= MAX_PART_NUMBER:
             raise InvalidArgument(f"Part number must be an integer between 1 and {MAX_PART_NUMBER}.",
                                   bucket=bucket, key=key)
-        tmp, size, md5 = self._spool(data, "part-")
+        # Parts are sealed like the object they will become (a part is as sensitive as the object).
+        tmp, size, md5 = self._spool(data, "part-", Encryption.from_json(upload.get("encryption")))
         etag = _quote(md5)
         try:
-            # The part's md5 rides in its file name so a part and its etag are replaced together.
+            # The part's md5 and plaintext size ride in its file name, so a part and its etag are replaced
+            # together.
             for old in directory.glob(f"part-{part_number:05d}-*"):
                 _unlink_quietly(old)
-            os.replace(tmp, directory / f"part-{part_number:05d}-{md5}")
+            os.replace(tmp, directory / f"part-{part_number:05d}-{md5}-{size}")
         except FileNotFoundError:
             _unlink_quietly(tmp)
             raise NoSuchUpload(f"The multipart upload {upload_id!r} was aborted or completed.",
                                bucket=bucket, key=key) from None
         return etag
 
-    def _parts(self, directory: Path) -> dict[int, tuple[Path, str, os.stat_result]]:
-        parts: dict[int, tuple[Path, str, os.stat_result]] = {}
+    def _parts(self, directory: Path) -> dict[int, tuple[Path, str, int, os.stat_result]]:
+        """{part number: (path, md5 hex, plaintext size, stat)}."""
+        parts: dict[int, tuple[Path, str, int, os.stat_result]] = {}
         for entry in os.scandir(directory):
-            m = re.fullmatch(r"part-(\d{5})-([0-9a-f]{32})", entry.name)
+            m = re.fullmatch(r"part-(\d{5})-([0-9a-f]{32})-(\d{1,15})", entry.name)
             if m:
                 try:
-                    parts[int(m.group(1))] = (Path(entry.path), m.group(2), entry.stat())
+                    parts[int(m.group(1))] = (Path(entry.path), m.group(2), int(m.group(3)), entry.stat())
                 except FileNotFoundError:
                     continue
         return parts
 
     def list_parts(self, bucket: str, key: str, upload_id: str) -> list[PartInfo]:
         directory, _ = self._upload_dir(bucket, key, upload_id)
-        return [PartInfo(part_number=n, size=st.st_size, etag=_quote(md5), last_modified=_from_timestamp(st.st_mtime))
-                for n, (_, md5, st) in sorted(self._parts(directory).items())]
+        return [PartInfo(part_number=n, size=size, etag=_quote(md5), last_modified=_from_timestamp(st.st_mtime))
+                for n, (_, md5, size, st) in sorted(self._parts(directory).items())]
 
     def complete_multipart_upload(self, bucket: str, key: str, upload_id: str,
                                   parts: list[tuple[int, str]]) -> ObjectInfo:
@@ -830,34 +890,30 @@ class DirectoryObjectStore(ObjectStore):
                 raise InvalidPart(
                     f"Part {n} was not uploaded, or its ETag {etag} does not match the uploaded part.",
                     bucket=bucket, key=key)
-            path, md5, st = stored[n]
-            chosen.append((path, md5, st.st_size))
+            path, md5, size, _ = stored[n]
+            chosen.append((path, md5, size))
         for i, (_, _, size) in enumerate(chosen[:-1]):
             if size < MIN_PART_SIZE:
                 raise EntityTooSmall(
                     f"Part {numbers[i]} is {size} bytes; every part but the last must be at least "
                     f"{MIN_PART_SIZE} bytes.", bucket=bucket, key=key)
         data_path, meta_path = self._paths(bucket, key)
-        fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix="mpu-")
-        tmp = Path(tmp_name)
-        total = 0
+        encryption = Encryption.from_json(upload.get("encryption"))
+
+        def plaintext() -> Iterator[bytes]:
+            for path, _, _ in chosen:
+                with self._plaintext(open(path, "rb")) as src:
+                    yield from _iter_chunks(src)
+
         try:
-            os.fchmod(fd, _FILE_MODE)
-            with os.fdopen(fd, "wb") as out:
-                for path, _, _ in chosen:
-                    with open(path, "rb") as src:
-                        shutil.copyfileobj(src, out, _COPY_CHUNK)
-                        total += src.tell()
+            tmp, total, _ = self._spool(plaintext(), "mpu-", encryption)
         except FileNotFoundError:
-            _unlink_quietly(tmp)
             raise NoSuchUpload(f"The multipart upload {upload_id!r} was aborted or completed meanwhile.",
                                bucket=bucket, key=key) from None
-        except BaseException:
-            _unlink_quietly(tmp)
-            raise
         combined = hashlib.md5(b"".join(bytes.fromhex(md5) for _, md5, _ in chosen)).hexdigest()
         info = self._commit(bucket, key, tmp, total, _quote(f"{combined}-{len(chosen)}"),
-                            upload.get("content_type"), upload.get("metadata"), data_path, meta_path)
+                            upload.get("content_type"), upload.get("metadata"), data_path, meta_path,
+                            encryption)
         shutil.rmtree(directory, ignore_errors=True)
         return info
 

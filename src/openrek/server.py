@@ -74,7 +74,8 @@ def build_runtime(settings: Settings) -> Runtime:
     query_providers = {"iam": IamProvider(metadata), "sts": StsProvider(metadata)}
     app = create_app(provider, objects, settings.account_id, settings.default_region,
                      on_startup=on_startup, on_shutdown=runner.stop, authenticator=authenticator,
-                     query_providers=query_providers, json_services=[JsonService("kms", kms)])
+                     query_providers=query_providers, json_services=[JsonService("kms", kms)],
+                     kms_keys=kms_keys)
     return Runtime(settings=settings, app=app, runner=runner)
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 
-from openrek.store.objects import DirectoryObjectStore
 from tests.support.datasets import all_entries, wait_dataset, wait_version
 from tests.support.images import classification_line, shape_image, upload_classification_set
+from tests.support.stores import server_objects
 
 LABELS = ["red", "blue", "green"]
 MODELS = ".openrek-models"
@@ -148,7 +148,7 @@ def test_dataset_workflow_train_serve_copy(rekognition, s3, unique: str, server_
     assert rekognition.list_tags_for_resource(ResourceArn=copy)["Tags"] == {"copied": "yes"}
     rekognition.stop_project_version(ProjectVersionArn=version)
     wait_version(rekognition, project, "v1", {"STOPPED"})
-    models = DirectoryObjectStore(server_process.data_dir / "s3")
+    models = server_objects(server_process.data_dir)
     files = {o.key.split("/", 3)[-1].split("/")[0] for o in models.list_objects(MODELS, f"ds-{unique}/v1/")}
     assert {"model.onnx", "model.json", "images", "test-images", "datasets"} <= files, files
     rekognition.delete_project_version(ProjectVersionArn=version)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +20,7 @@ from openrek.manifests import rules
 from openrek.store.objects import DirectoryObjectStore
 from tests.support.images import classification_line, shape_image
 from tests.support.server import ServerProcess
+from tests.support.stores import server_objects
 
 MODELS = ".openrek-models"
 ABSENT = ".no-such-bucket"
@@ -31,7 +31,7 @@ FAST = {"Delay": 1, "MaxAttempts": 120}
 @pytest.fixture(scope="module")
 def planted(server_process: ServerProcess) -> DirectoryObjectStore:
     """The server's object store, with an image and a valid manifest planted in the models bucket."""
-    store = DirectoryObjectStore(Path(server_process.data_dir) / "s3")
+    store = server_objects(server_process.data_dir)
     assert store.bucket_exists(MODELS)  # the server made it at start-up
     store.put_object(MODELS, SECRET, shape_image("red", 1), content_type="image/jpeg")
     lines = []

@@ -18,11 +18,11 @@ import pytest
 import requests
 from PIL import Image, ImageDraw
 
-from openrek.store.objects import DirectoryObjectStore
 from tests.support.clients import client
 from tests.support.exported_model import assert_same_labels, snippet
 from tests.support.images import shape_image, upload_classification_set
 from tests.support.server import ServerProcess
+from tests.support.stores import server_objects
 
 FAST = {"Delay": 1, "MaxAttempts": 300}
 MODELS = ".openrek-models"
@@ -51,7 +51,7 @@ def trained(server_process: ServerProcess) -> Iterator[dict[str, Any]]:
     rek.get_waiter("project_version_running").wait(ProjectArn=project, VersionNames=["v1"], WaiterConfig=FAST)
     yield {"arn": arn, "project": project, "project_name": project_name, "bucket": bucket,
            "endpoint": server_process.endpoint, "rek": rek, "s3": s3,
-           "store": DirectoryObjectStore(Path(server_process.data_dir) / "s3")}
+           "store": server_objects(server_process.data_dir)}
     rek.stop_project_version(ProjectVersionArn=arn)
 
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from openrek.store.objects import DirectoryObjectStore
 from tests.support.clients import client
 from tests.support.exported_model import assert_same_labels, snippet
 from tests.support.server import ServerProcess
+from tests.support.stores import server_objects
 from tests.training.shapes import detection_examples, multilabel_examples, png_bytes, write_manifest
 
 FAST = {"Delay": 1, "MaxAttempts": 300}
@@ -138,7 +138,7 @@ def test_thirty_percent_broken_lines_fail_and_write_no_model(quick_server: Serve
     assert version["Status"] == "TRAINING_FAILED"
     assert "ERROR_TOO_MANY_INVALID_ROWS_IN_MANIFEST" in version["StatusMessage"]
     assert "EvaluationResult" not in version
-    store = DirectoryObjectStore(Path(quick_server.data_dir) / "s3")
+    store = server_objects(quick_server.data_dir)
     assert not [o.key for o in store.list_objects(".openrek-models", prefix="broken/")]
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket="broken").get("Contents", [])}
     assert not any("EvaluationResultSummary" in k for k in keys)

@@ -28,6 +28,7 @@ from starlette.routing import Route
 
 from openrek.api.s3.handler import handle_s3
 from openrek.store.objects import DirectoryObjectStore
+from tests.support.stores import sealed_store
 
 
 @dataclass
@@ -76,7 +77,7 @@ def _serve(store: DirectoryObjectStore, root: Path, certs: tuple[Path, Path] | N
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     root = tmp_path_factory.mktemp("objects")
-    with _serve(DirectoryObjectStore(root), root) as server:
+    with _serve(sealed_store(root, tmp_path_factory.mktemp("keys")), root) as server:
         yield server
 
 
@@ -107,7 +108,7 @@ def s3_tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server
     """The same endpoint over HTTPS, where botocore sends aws-chunked bodies with trailing checksums."""
     root = tmp_path_factory.mktemp("tls-objects")
     certs = _self_signed_cert(tmp_path_factory.mktemp("certs"))
-    with _serve(DirectoryObjectStore(root), root, certs) as server:
+    with _serve(sealed_store(root, tmp_path_factory.mktemp("tls-keys")), root, certs) as server:
         yield server
 
 

@@ -42,6 +42,7 @@ def create_app(
     authenticator: Authenticator | None = None,
     query_providers: Mapping[str, Any] | None = None,
     json_services: Iterable[JsonService] = (),
+    kms_keys: Any = None,
 ) -> Starlette:
     """The app; without an `authenticator` (or with one that is off) every request is the first account's.
 
@@ -88,9 +89,12 @@ def create_app(
         if openrek_route:
             return await handle_openrek(request, provider, request_id, caller.account)
         principal, policies = principal_of(auth.identities, caller)
-        who = RequestContext(account=caller.account, region=default_region, request_id=request_id,
+        scope = credential_scope(request.headers, request.url.query)
+        region = scope.region if scope is not None and is_region_name(scope.region) else default_region
+        who = RequestContext(account=caller.account, region=region, request_id=request_id,
                              principal_arn=principal, identity_policies=policies)
-        return await handle_s3(request, objects, request_id, caller.account, account, caller.signature, who)
+        return await handle_s3(request, objects, request_id, caller.account, account, caller.signature, who,
+                               kms=kms_keys)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

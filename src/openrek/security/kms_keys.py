@@ -486,6 +486,24 @@ class KmsKeys:
                 f"An alias with the name {alias_arn(region, account, alias_name)} already exists") from None
         return {}
 
+    def aws_managed_key(self, account: str, region: str, service: str, description: str) -> KeyRecord:
+        """The account's key `alias/aws/<service>` (AWS's managed key for that service), made on first use,
+        as S3 does for `aws:kms` without a key id."""
+        name = f"{RESERVED_ALIAS_PREFIX}{service}"
+        row = self.metadata.get_kms_alias(account, region, name)
+        record = self._get(row.target_key_id) if row is not None else None
+        if record is not None:
+            return record
+        key_id = self.create_key(account, region, description=description)["KeyMetadata"]["KeyId"]
+        now = self._now_ms()
+        try:
+            self.metadata.add_kms_alias(KmsAliasRow(account=account, region=region, name=name,
+                                                    target_key_id=key_id, created_ms=now, updated_ms=now))
+        except DuplicateError:  # another request made it first: use that one
+            self.metadata.delete_kms_key(key_id)
+            return self._by_alias(account, region, name)
+        return self._by_id(account, region, key_id)
+
     def list_aliases(self, account: str, region: str, key_id: str | None = None, limit: int | None = None,
                      marker: str | None = None) -> dict[str, Any]:
         count = _limit(limit, 50, 100)

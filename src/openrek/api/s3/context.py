@@ -17,6 +17,7 @@ from openrek.api.s3.body_stream import ThreadedBodyReader
 from openrek.api.s3.checksums import CHECKSUM_ALGORITHMS, VerifyingReader, checksum_header
 from openrek.api.s3.errors import S3Error
 from openrek.security.sigv4 import SIGNED_STREAMING, ChunkChain, VerifiedSignature
+from openrek.service.context import RequestContext
 from openrek.store.objects import NoSuchBucket, ObjectStore
 
 T = TypeVar("T")
@@ -35,6 +36,8 @@ class S3Context:
     account: str = ""  # the caller's account ("" in tests that build a context by hand: no ownership checks)
     default_owner: str = ""  # the owner of buckets made before owners were recorded: the first account
     signature: VerifiedSignature | None = None  # set when the request's SigV4 signature was verified
+    caller: RequestContext | None = None  # who asks (account, region, IAM policies); None: no checks
+    kms: Any = None  # the server's KmsKeys, for SSE-KMS; None: aws:kms is not available
 
     @property
     def headers(self) -> Any:
@@ -66,6 +69,11 @@ class S3Context:
     def require_key(self) -> str:
         assert self.key is not None
         return self.key
+
+    def caller_or_owner(self) -> RequestContext:
+        """The caller, or (in tests that build a context by hand) the bucket's default owner as root."""
+        return self.caller or RequestContext(account=self.account or self.default_owner, region="us-east-1",
+                                             request_id=self.request_id)
 
     def metadata(self) -> dict[str, str]:
         """User metadata from the x-amz-meta-* headers, names lowercased as S3 stores them."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import unquote
 
 from starlette.requests import ClientDisconnect, Request
@@ -16,15 +17,18 @@ from starlette.types import Message
 
 from openrek.api.s3 import bucket_operations, listing, multipart_operations, object_operations
 from openrek.api.s3.context import S3Context
+from openrek.api.s3.encryption import kms_error
 from openrek.api.s3.errors import S3Error
 from openrek.api.s3.responses import error_response
 from openrek.api.s3.routing import route
+from openrek.security.kms_errors import KmsError
 from openrek.security.policy_evaluation import AuthorizationRequest, Policy, PolicyKind, evaluate
 from openrek.security.sigv4 import VerifiedSignature
 from openrek.service import authorization
 from openrek.service.context import RequestContext
 from openrek.service.errors import ServiceError
 from openrek.store.objects import NoSuchBucket, ObjectStore, ObjectStoreError, is_internal_bucket
+from openrek.store.sealed_files import SealedFileError
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +169,7 @@ async def _authorize_access(s3: S3Context, caller: RequestContext | None, reques
 
 async def handle_s3(request: Request, objects: ObjectStore, request_id: str, account: str = "",
                     default_owner: str = "", signature: VerifiedSignature | None = None,
-                    caller: RequestContext | None = None) -> Response:
+                    caller: RequestContext | None = None, kms: Any = None) -> Response:
     """Serve one S3 REST request (path-style, or virtual-hosted as <bucket>.s3.localhost) from `objects`.
 
     `account` is the caller's: a bucket belongs to the account that created it, and another account's
@@ -186,7 +190,7 @@ async def handle_s3(request: Request, objects: ObjectStore, request_id: str, acc
             raise hidden_bucket_error(found.operation, found.bucket)
         ctx = S3Context(request=request, objects=objects, request_id=request_id, bucket=found.bucket,
                         key=found.key, account=account, default_owner=default_owner or account,
-                        signature=signature)
+                        signature=signature, caller=caller, kms=kms)
         if found.bucket is None or found.operation == "CreateBucket":
             _authorize(caller, request, found.operation, found.bucket, found.key)
         else:
@@ -198,6 +202,13 @@ async def handle_s3(request: Request, objects: ObjectStore, request_id: str, acc
                 await _authorize_access(ctx, caller, request, "GetObject", src_bucket, src_key)
         response = await OPERATIONS[found.operation](ctx)
     except ObjectStoreError as error:
+        response = error_response(error, request_id, request.method, resource)
+    except KmsError as error:  # the object's KMS key is disabled, pending deletion or gone
+        response = error_response(kms_error(error), request_id, request.method, resource)
+    except SealedFileError:
+        logger.exception("S3 request %s %s found a damaged object", request.method, resource)
+        error = S3Error("InternalError", "The object's stored bytes fail their integrity check (damaged or "
+                        "altered at rest); it cannot be read.")
         response = error_response(error, request_id, request.method, resource)
     except ClientDisconnect:
         logger.info("S3 client went away during %s %s", request.method, resource)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from openrek.api.s3 import encryption
 from openrek.api.s3.checksums import checksum_header
 from openrek.api.s3.context import S3Context
 from openrek.api.s3.errors import S3Error
@@ -23,13 +24,18 @@ def _upload_id(ctx: S3Context) -> str:
 async def create_multipart_upload(ctx: S3Context) -> Response:
     bucket, key = ctx.require_bucket_name(), ctx.require_key()
     await ctx.small_body()
+    wanted = await ctx.call(encryption.requested, ctx.headers, ctx.kms, ctx.caller_or_owner())
+    if wanted is not None and wanted.key_id:  # completing reads the sealed parts back, as S3 does
+        encryption.check_key_use(ctx.caller, "kms:Decrypt", wanted.key_id)
     upload_id = await ctx.call(ctx.objects.create_multipart_upload, bucket, key,
-                               content_type=ctx.headers.get("content-type"), metadata=ctx.metadata())
+                               content_type=ctx.headers.get("content-type"), metadata=ctx.metadata(),
+                               encryption=wanted)
     document = root("InitiateMultipartUploadResult")
     add(document, "Bucket", bucket)
     add(document, "Key", key)
     add(document, "UploadId", upload_id)
-    headers = {}
+    headers = encryption.response_headers(
+        await ctx.call(ctx.objects.upload_encryption, bucket, key, upload_id))
     if algorithm := ctx.headers.get("x-amz-checksum-algorithm"):
         headers["x-amz-checksum-algorithm"] = algorithm
     return xml_response(document, headers=headers)
@@ -42,9 +48,10 @@ async def upload_part(ctx: S3Context) -> Response:
     if not text.isdigit():
         raise S3Error("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive.",
                       extra={"ArgumentName": "partNumber", "ArgumentValue": text})
+    sealed_as = await ctx.call(ctx.objects.upload_encryption, bucket, key, upload_id)
     reader = ctx.body_reader()
     etag = await ctx.call(ctx.objects.upload_part, bucket, key, upload_id, int(text), reader)
-    headers = {"ETag": etag}
+    headers = {"ETag": etag, **encryption.response_headers(sealed_as)}
     for algorithm, value in reader.verified.items():
         headers[checksum_header(algorithm)] = value
     return empty_response(headers=headers)
@@ -60,7 +67,7 @@ async def complete_multipart_upload(ctx: S3Context) -> Response:
     add(document, "Bucket", bucket)
     add(document, "Key", key)
     add(document, "ETag", info.etag)
-    return xml_response(document)
+    return xml_response(document, headers=encryption.response_headers(info.encryption))
 
 
 async def abort_multipart_upload(ctx: S3Context) -> Response:

@@ -10,6 +10,7 @@ from urllib.parse import unquote
 
 from starlette.responses import Response, StreamingResponse
 
+from openrek.api.s3 import encryption
 from openrek.api.s3.byte_ranges import resolve_range
 from openrek.api.s3.checksums import checksum_header
 from openrek.api.s3.context import S3Context
@@ -32,10 +33,11 @@ _RESPONSE_OVERRIDES = {
 
 async def put_object(ctx: S3Context) -> Response:
     bucket, key = ctx.require_bucket_name(), ctx.require_key()
+    wanted = await ctx.call(encryption.requested, ctx.headers, ctx.kms, ctx.caller_or_owner())
     reader = ctx.body_reader()
     info = await ctx.call(ctx.objects.put_object, bucket, key, reader,
-                          content_type=ctx.headers.get("content-type"), metadata=ctx.metadata())
-    headers = {"ETag": info.etag}
+                          content_type=ctx.headers.get("content-type"), metadata=ctx.metadata(), encryption=wanted)
+    headers = {"ETag": info.etag, **encryption.response_headers(info.encryption)}
     for algorithm, value in reader.verified.items():
         headers[checksum_header(algorithm)] = value
     return empty_response(headers=headers)
@@ -84,8 +86,18 @@ def _stream(stream: BinaryIO, remaining: int) -> Iterator[bytes]:
         stream.close()
 
 
+def _refuse_sse_on_reads(ctx: S3Context) -> None:
+    encryption.refuse_customer_keys(ctx.headers)
+    if encryption.SSE in ctx.headers:
+        raise S3Error("InvalidArgument", "x-amz-server-side-encryption header is not supported for this operation.",
+                      extra={"ArgumentName": encryption.SSE})
+
+
 async def get_object(ctx: S3Context) -> Response:
     bucket, key = ctx.require_bucket_name(), ctx.require_key()
+    _refuse_sse_on_reads(ctx)
+    # Who may decrypt is decided before anything is decrypted.
+    encryption.check_readable(ctx.caller, (await ctx.call(ctx.objects.head_object, bucket, key)).encryption)
     info, stream = await ctx.call(ctx.objects.open_object, bucket, key)
     try:
         _check_preconditions(ctx, info)
@@ -116,6 +128,7 @@ async def get_object(ctx: S3Context) -> Response:
 
 
 async def head_object(ctx: S3Context) -> Response:
+    _refuse_sse_on_reads(ctx)
     info = await ctx.call(ctx.objects.head_object, ctx.require_bucket_name(), ctx.require_key())
     _check_preconditions(ctx, info)
     headers = object_headers(info)
@@ -188,9 +201,11 @@ async def copy_object(ctx: S3Context) -> Response:
         content_type, metadata = ctx.headers.get("content-type"), ctx.metadata()
     if is_internal_bucket(src_bucket):  # openrek's own buckets do not exist for S3 clients, as sources either
         raise NoSuchBucket(f"The bucket {src_bucket!r} does not exist.", bucket=src_bucket)
+    wanted = await ctx.call(encryption.requested, ctx.headers, ctx.kms, ctx.caller_or_owner())
+    encryption.check_readable(ctx.caller, (await ctx.call(ctx.objects.head_object, src_bucket, src_key)).encryption)
     info = await ctx.call(ctx.objects.copy_object, src_bucket, src_key, bucket, key,
-                          content_type=content_type, metadata=metadata)
+                          content_type=content_type, metadata=metadata, encryption=wanted)
     document = root("CopyObjectResult")
     add(document, "ETag", info.etag)
     add(document, "LastModified", iso8601(info.last_modified))
-    return xml_response(document)
+    return xml_response(document, headers=encryption.response_headers(info.encryption))

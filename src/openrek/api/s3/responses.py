@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from openrek.api.s3.encryption import response_headers
 from openrek.api.s3.errors import S3Error, status_for
 from openrek.api.s3.xml_documents import Element, error_document, http_date, to_bytes
 from openrek.store.objects import ObjectInfo, ObjectStoreError
@@ -25,6 +26,7 @@ def object_headers(info: ObjectInfo) -> dict[str, str]:
         "Last-Modified": http_date(info.last_modified),
         "Content-Type": info.content_type,
         "Accept-Ranges": "bytes",
+        **response_headers(info.encryption),
     }
     for name, value in info.metadata.items():
         headers[f"x-amz-meta-{name}"] = value

@@ -15,6 +15,7 @@ from typing import Any
 
 from openrek.lifecycle import VersionStatus
 from openrek.store.objects import ObjectStore, ObjectStoreError
+from openrek.store.sealed_files import Encryption
 from openrek.stores import StoreLocation, open_stores
 from openrek.training.request import S3Ref, TrainingOutcome, TrainingRequest
 
@@ -69,8 +70,14 @@ def _objects(location: StoreLocation) -> ObjectStore:
 
 def run_job(payload: dict[str, Any], location: StoreLocation) -> dict[str, Any]:
     """Runs one training job; returns `dataclasses.asdict(TrainingOutcome)`. Never raises for user data."""
-    objects = _objects(location)
     request = request_from_payload(payload)
+    try:
+        objects = _objects(location).writing_as(Encryption.for_key(request.kms_key_arn))
+    except Exception as exc:  # the master key is unreadable, the database is gone
+        log.exception("the stores could not be opened for %s", request.version_arn)
+        return dataclasses.asdict(TrainingOutcome(
+            status=VersionStatus.TRAINING_FAILED.value,
+            status_message=f"Training could not open the service's stores: {type(exc).__name__}: {exc}"))
     try:
         from openrek.training.pipeline import run_training
     except ImportError as exc:  # no torch: still check what can be checked, then say why we stop

@@ -38,6 +38,7 @@ many threads, and from several processes sharing one root.
 from __future__ import annotations
 
 import abc
+import copy
 import hashlib
 import json
 import os
@@ -268,6 +269,11 @@ class ObjectStore(abc.ABC):
     @abc.abstractmethod
     def list_multipart_uploads(self, bucket: str, prefix: str = "") -> list[UploadInfo]: ...
 
+    @abc.abstractmethod
+    def writing_as(self, encryption: Encryption | None) -> ObjectStore:
+        """This store, writing everything under `encryption` unless a write names another (None: as
+        this store does): e.g. a training job's files under its version's KMS key."""
+
     # conveniences with portable defaults
     def get_bytes(self, bucket: str, key: str) -> bytes:
         _, stream = self.open_object(bucket, key)
@@ -489,6 +495,14 @@ class DirectoryObjectStore(ObjectStore):
         self._locks = [threading.Lock() for _ in range(64)]
         self._bucket_lock = threading.Lock()
         self._remove_stale_temp_files()
+
+    def writing_as(self, encryption: Encryption | None) -> DirectoryObjectStore:
+        if encryption is None:
+            return self
+        self._encryption(encryption)  # a store without keys cannot
+        view = copy.copy(self)  # shares the root, keys and locks
+        view.default_encryption = encryption
+        return view
 
     def _remove_stale_temp_files(self, max_age_s: float = 24 * 3600) -> None:
         cutoff = time.time() - max_age_s

@@ -59,6 +59,11 @@ class Encryption:
     def kms(cls, key_arn: str, context: Mapping[str, str] | None = None) -> Encryption:
         return cls(SSE_KMS, key_arn, dict(context or {}))
 
+    @classmethod
+    def for_key(cls, key_arn: str | None) -> Encryption | None:
+        """Encryption under a KMS key when there is one; None (the store's default, AES256) otherwise."""
+        return cls.kms(key_arn) if key_arn else None
+
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {"algorithm": self.algorithm}
         if self.key_id is not None:

@@ -32,6 +32,9 @@ def copy_images(objects: ObjectStore, records: Sequence[ManifestRecord], bucket:
             objects.copy_object(src_bucket, src_key, bucket, key)
         except ObjectStoreError as exc:
             raise ImageCopyError(f"s3://{src_bucket}/{src_key} could not be copied ({exc.code}: {exc.message})") from None
+        except Exception as exc:  # e.g. the image is sealed under a KMS key that is now disabled
+            raise ImageCopyError(f"s3://{src_bucket}/{src_key} could not be copied ({type(exc).__name__}: {exc})") \
+                from None
 
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(targets) or 1))) as pool:
         list(pool.map(copy, targets.items()))

@@ -46,6 +46,9 @@ class TrainingRequest:
     seed: int = 0
     # Optional training knobs (see openrek.training.pipeline.PipelineOptions): image sizes, backbones, budgets.
     options: dict[str, Any] | None = None
+    # The version's KMS key (ARN): every file the job writes (image copies, output files, model) is sealed
+    # under it; None: under the service's key.
+    kms_key_arn: str | None = None
 
 
 @dataclass

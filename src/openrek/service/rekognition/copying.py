@@ -28,6 +28,7 @@ from openrek.service.rekognition.version_keys import DETAIL as KMS_DETAIL
 from openrek.store.metadata import DuplicateError, MetadataStore
 from openrek.store.objects import ObjectStore, ObjectStoreError
 from openrek.store.schema import VersionRow
+from openrek.store.sealed_files import Encryption
 
 log = logging.getLogger("openrek.copy")
 JOB_KIND = "copy"
@@ -78,7 +79,7 @@ class CopyOperations(ProviderBase):
             "version_arn": arn, "source_model": model, "source_evaluation": (source.details or {}).get("EvaluationResult"),
             "artifact_prefix": artifact_prefix(target.name, name, created),
             "output_bucket": output["S3Bucket"], "output_prefix": output.get("S3KeyPrefix", ""),
-            "project_name": target.name, "version_name": name,
+            "project_name": target.name, "version_name": name, "kms_key_arn": key_arn,
         }
         job = queued_job(arn, JOB_KIND, payload)
         try:
@@ -136,19 +137,20 @@ class CopyWork:
             status_message=f"The model could not be copied ({reason}). Delete this version and copy again.")
 
     def _copy(self, payload: dict[str, Any]) -> dict[str, Any]:
+        objects = self.objects.writing_as(Encryption.for_key(payload.get("kms_key_arn")))  # the copy's key
         model = payload["source_model"]
         artifact = model["artifact"]
         src_prefix = artifact["name"].rsplit("/", 1)[0] + "/"
         prefix = payload["artifact_prefix"]
-        description = json.loads(self.objects.get_bytes(artifact["bucket"], artifact["name"]))
+        description = json.loads(objects.get_bytes(artifact["bucket"], artifact["name"]))
         description["project_version_arn"] = payload["version_arn"]
-        for key in self.objects.list_objects(artifact["bucket"], src_prefix):
+        for key in objects.list_objects(artifact["bucket"], src_prefix):
             name = key.key[len(src_prefix):]
             if name == "model.json" or "/" in name:
                 continue
-            self.objects.copy_object(artifact["bucket"], key.key, MODELS_BUCKET, prefix + name)
+            objects.copy_object(artifact["bucket"], key.key, MODELS_BUCKET, prefix + name)
         json_key = prefix + "model.json"
-        self.objects.put_object(MODELS_BUCKET, json_key, json.dumps(description, indent=2).encode("utf-8"),
+        objects.put_object(MODELS_BUCKET, json_key, json.dumps(description, indent=2).encode("utf-8"),
                                 content_type="application/json")
         details: dict[str, Any] = {"model": {**model, "artifact": {"bucket": MODELS_BUCKET, "name": json_key,
                                                                     "version": None}}}
@@ -160,7 +162,7 @@ class CopyWork:
                 key = output_key(payload["output_prefix"], EVALUATION_SUMMARY, payload["project_name"],
                                  payload["version_name"])
                 try:
-                    self.objects.copy_object(summary["Bucket"], summary["Name"], payload["output_bucket"], key)
+                    objects.copy_object(summary["Bucket"], summary["Name"], payload["output_bucket"], key)
                     copied["Summary"] = {"S3Object": {"Bucket": payload["output_bucket"], "Name": key}}
                 except ObjectStoreError:  # the source's summary is gone: the model still copies
                     log.warning("evaluation summary s3://%s/%s not copied", summary["Bucket"], summary["Name"])

@@ -24,7 +24,7 @@ def artifact_prefix(project_name: str, version_name: str, created_ms: int) -> st
 
 def build_training_payload(project_name: str, feature: str, row: VersionRow, budget_s: float,
                            options: dict[str, Any] | None = None,
-                           snapshot: dict[str, Any] | None = None) -> dict[str, Any]:
+                           snapshot: dict[str, Any] | None = None, kms_key_arn: str | None = None) -> dict[str, Any]:
     """The job payload; `snapshot` ({"training": ref, "testing": ref}) trains from dataset snapshots."""
     output = row.output_config
     if snapshot is not None:
@@ -49,4 +49,5 @@ def build_training_payload(project_name: str, feature: str, row: VersionRow, bud
         "time_budget_s": budget_s,
         "seed": 0,
         "options": options or None,
+        "kms_key_arn": kms_key_arn,
     }

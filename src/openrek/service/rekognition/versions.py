@@ -18,6 +18,7 @@ from openrek.service.rekognition.version_keys import DETAIL as KMS_DETAIL
 from openrek.service.rekognition.versions_view import version_description
 from openrek.store.metadata import DuplicateError
 from openrek.store.schema import ProjectRow, VersionRow
+from openrek.store.sealed_files import Encryption
 
 
 class VersionOperations(ProviderBase):
@@ -67,10 +68,11 @@ class VersionOperations(ProviderBase):
         )
         snapshot = None
         if datasets:  # what the datasets hold now: later edits change no trained version
-            snapshot = write_snapshot(self.metadata, self.objects, artifact_prefix(project.name, name, created),
-                                      datasets["TRAIN"].arn, datasets["TEST"].arn)
+            snapshot = write_snapshot(self.metadata, self.objects.writing_as(Encryption.for_key(key_arn)),
+                                      artifact_prefix(project.name, name, created), datasets["TRAIN"].arn,
+                                      datasets["TEST"].arn)
         payload = build_training_payload(project.name, project.feature, row, self.training_budget_s,
-                                         self.training_options, snapshot=snapshot)
+                                         self.training_options, snapshot=snapshot, kms_key_arn=key_arn)
         job = queued_job(arn, "train", payload)
         try:
             self.metadata.add_version(row, job=job, tags=params.get("Tags"))

@@ -123,11 +123,14 @@ def test_a_disabled_key_stops_new_starts_and_copies(rekognition: Any, kms: Any, 
     assert "does not exist" in _invalid(lambda: copy("c1", f"alias/none-{unique}"))
     other = kms.create_key()["KeyMetadata"]
     kms.create_alias(AliasName=f"alias/copies-{unique}", TargetKeyId=other["KeyId"])
+    # The source model is sealed under the disabled key: it cannot be read to be copied.
+    message = _invalid(lambda: copy("c1", f"alias/copies-{unique}"))
+    assert "disabled" in message and key["Arn"] in message and "copied" in message
+
+    kms.enable_key(KeyId=key["KeyId"])
     copy("c1", f"alias/copies-{unique}")
     copied = wait_version(rekognition, target, "c1", {"COPYING_COMPLETED", "COPYING_FAILED"})
     assert (copied["Status"], copied["KmsKeyId"]) == ("COPYING_COMPLETED", f"alias/copies-{unique}")
-
-    kms.enable_key(KeyId=key["KeyId"])
     assert rekognition.start_project_version(ProjectVersionArn=arn, MinInferenceUnits=1)["Status"] == "STARTING"
     assert wait_version(rekognition, setup["project"], "v1", {"RUNNING", "FAILED"})["Status"] == "RUNNING"
     rekognition.stop_project_version(ProjectVersionArn=arn)

@@ -25,6 +25,7 @@ from openrek.service.rekognition.base import ProviderBase, now_ms, queued_job
 from openrek.service.rekognition.registry import operation
 from openrek.service.rekognition.training_jobs import MODELS_BUCKET, artifact_prefix
 from openrek.service.rekognition.version_keys import DETAIL as KMS_DETAIL
+from openrek.service.rekognition.version_keys import check_model_readable
 from openrek.store.metadata import DuplicateError, MetadataStore
 from openrek.store.objects import ObjectStore, ObjectStoreError
 from openrek.store.schema import VersionRow
@@ -60,6 +61,9 @@ class CopyOperations(ProviderBase):
         output = params["OutputConfig"]
         self._check_output_bucket(ctx, output)
         key_arn = self._resolve_kms_key(ctx, params.get("KmsKeyId"))
+        source_key = (source.details or {}).get(KMS_DETAIL)
+        if source_key and self.kms_keys is not None:  # the model must be decrypted to be copied
+            check_model_readable(self.kms_keys, source_key, source.name, "be copied")
         name = params["VersionName"]
         if self.metadata.list_versions(target.arn, [name]):
             raise _duplicate(name, target.name)

@@ -39,14 +39,21 @@ def resolve_for_request(keys: KmsKeys, ctx: RequestContext, key_id: str) -> str:
 
 def check_startable(keys: KmsKeys, key_arn: str, version_name: str) -> None:
     """InvalidParameterException if the version's key is now disabled, pending deletion or gone."""
+    check_model_readable(keys, key_arn, version_name, "start")
+
+
+def check_model_readable(keys: KmsKeys, key_arn: str, version_name: str, purpose: str) -> None:
+    """InvalidParameterException unless the key that seals the model `version_name` can decrypt it now, for
+    `purpose` ("start", "be copied")."""
     parts = key_arn.split(":")
     try:
         record = keys.resolve_key(parts[4], parts[3], key_arn)
     except (KmsError, IndexError):
         raise InvalidParameterException(
-            f"The model {version_name} cannot start: its KMS key {key_arn} no longer exists, so the model "
+            f"The model {version_name} cannot {purpose}: its KMS key {key_arn} no longer exists, so the model "
             "cannot be decrypted. Train or copy the model again with another KmsKeyId.") from None
-    _require_enabled(record, key_arn, f"start the model {version_name}")
+    what = "start the model" if purpose == "start" else f"decrypt the model so that it can {purpose}"
+    _require_enabled(record, key_arn, f"{what} {version_name}" if purpose == "start" else what + f" ({version_name})")
 
 
 def _require_enabled(record: KeyRecord, given: str, purpose: str) -> None:

@@ -14,9 +14,14 @@ import sys
 from typing import Any
 
 from openrek.lifecycle import VersionStatus
-from openrek.store.objects import ObjectStore, ObjectStoreError
+from openrek.security.authenticator import user_policies
+from openrek.security.identities import Identities
+from openrek.service import s3_access
+from openrek.service.context import RequestContext
+from openrek.service.errors import ServiceError
+from openrek.store.objects import AccessCheck, AccessDenied, ObjectStore, ObjectStoreError
 from openrek.store.sealed_files import Encryption
-from openrek.stores import StoreLocation, open_stores
+from openrek.stores import StoreLocation, Stores, open_stores
 from openrek.training.request import S3Ref, TrainingOutcome, TrainingRequest
 
 log = logging.getLogger("openrek.worker")
@@ -57,22 +62,47 @@ def _manifests_readable(request: TrainingRequest, objects: ObjectStore) -> Train
     return None
 
 
-_opened: dict[StoreLocation, ObjectStore] = {}
+_opened: dict[StoreLocation, Stores] = {}
 
 
-def _objects(location: StoreLocation) -> ObjectStore:
-    """The object store at `location`, opened once per worker process (with its master key and KMS keys,
-    so the job can read sealed objects and seal what it writes)."""
+def _stores(location: StoreLocation) -> Stores:
+    """The stores at `location`, opened once per worker process (with the master key and KMS keys, so the
+    job can read sealed objects and seal what it writes)."""
     if location not in _opened:
-        _opened[location] = open_stores(location).objects
+        _opened[location] = open_stores(location)
     return _opened[location]
+
+
+def _acting_for(stores: Stores, caller: dict[str, Any] | None) -> AccessCheck | None:
+    """The check a job's reads and writes pass: may the user who asked for the job do it, by the policies
+    it has now? (None: a job from before callers were recorded, or from an open server.)"""
+    if not caller:
+        return None
+    policies = None
+    if caller.get("user_name"):
+        policies = user_policies(Identities(stores.metadata), caller["account"], caller["user_name"])
+    ctx = RequestContext(account=caller["account"], region=caller.get("region") or "us-east-1",
+                         request_id="training-job", principal_arn=caller.get("principal_arn", ""),
+                         identity_policies=policies)
+    objects = stores.objects
+
+    def check(action: str, bucket: str, key: str) -> None:
+        try:
+            s3_access.check(objects, ctx, action, bucket, s3_access.object_arn(bucket, key),
+                            default_owner=caller.get("default_owner") or caller["account"])
+        except ServiceError as exc:
+            raise AccessDenied(exc.message, bucket=bucket, key=key) from None
+
+    return check
 
 
 def run_job(payload: dict[str, Any], location: StoreLocation) -> dict[str, Any]:
     """Runs one training job; returns `dataclasses.asdict(TrainingOutcome)`. Never raises for user data."""
     request = request_from_payload(payload)
     try:
-        objects = _objects(location).writing_as(Encryption.for_key(request.kms_key_arn))
+        stores = _stores(location)
+        objects = stores.objects.writing_as(Encryption.for_key(request.kms_key_arn)).acting_for(
+            _acting_for(stores, payload.get("caller")))
     except Exception as exc:  # the master key is unreadable, the database is gone
         log.exception("the stores could not be opened for %s", request.version_arn)
         return dataclasses.asdict(TrainingOutcome(

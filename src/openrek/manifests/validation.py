@@ -528,8 +528,8 @@ def _role_errors(manifest: ValidatedManifest, limits: Limits) -> list[ManifestEr
             "the source-ref values."))
     denied = [line for line in manifest.lines
               if any(e.code in _LINE_TERMINAL_CODES for e in line.parsed.line_errors)]
-    if denied:
-        errors.append(ManifestError(
+    if denied:  # first: unreadable images are the cause, too many invalid rows only its consequence
+        errors.insert(0, ManifestError(
             rules.ERROR_INVALID_PERMISSIONS_IMAGES_S3_BUCKET,
             f"The {manifest.role} manifest {_files(manifest)} references images that could not be read: access "
             f"was denied (first at {denied[0].parsed.where}). Grant read access to the images' bucket."))

@@ -41,10 +41,15 @@ def principal_of(identities: Identities | None, caller: Caller) -> tuple[str, tu
     """(principal ARN, identity-based policies) for authorization; None policies for a root or open caller."""
     if identities is None or caller.user_name is None:
         return f"arn:aws:iam::{caller.account}:root", None
-    from openrek.security.policy_evaluation import Policy, PolicyKind
-
     user = identities.metadata.get_iam_user(caller.account, caller.user_name)
     path = getattr(user, "path", None) or "/"
-    policies = tuple(Policy.parse(name, document, PolicyKind.IDENTITY, strict=False)
-                     for name, document in identities.identity_policies_of(caller.account, caller.user_name))
-    return f"arn:aws:iam::{caller.account}:user{path}{caller.user_name}", policies
+    return (f"arn:aws:iam::{caller.account}:user{path}{caller.user_name}",
+            user_policies(identities, caller.account, caller.user_name))
+
+
+def user_policies(identities: Identities, account: str, user_name: str) -> tuple[Any, ...]:
+    """An IAM user's identity-based policies (inline and attached), parsed; none for a deleted user."""
+    from openrek.security.policy_evaluation import Policy, PolicyKind
+
+    return tuple(Policy.parse(name, document, PolicyKind.IDENTITY, strict=False)
+                 for name, document in identities.identity_policies_of(account, user_name))

@@ -49,7 +49,7 @@ import stat
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,6 +65,7 @@ from openrek.store.sealed_files import (
 )
 
 DEFAULT_CONTENT_TYPE = "binary/octet-stream"  # what S3 reports when a client sent none
+AccessCheck = Callable[[str, str, str], None]  # (action, bucket, key); raises AccessDenied
 MAX_KEY_BYTES = 1024
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PART_NUMBER = 10000
@@ -133,6 +134,12 @@ class KeyTooLongError(_FixedCodeError):
 
 class InvalidArgument(_FixedCodeError):
     code = "InvalidArgument"
+
+
+class AccessDenied(_FixedCodeError):
+    """The one the store acts for may not read or write this object (see `acting_for`)."""
+
+    code = "AccessDenied"
 
 
 class NoSuchUpload(_FixedCodeError):
@@ -273,6 +280,12 @@ class ObjectStore(abc.ABC):
     def writing_as(self, encryption: Encryption | None) -> ObjectStore:
         """This store, writing everything under `encryption` unless a write names another (None: as
         this store does): e.g. a training job's files under its version's KMS key."""
+
+    @abc.abstractmethod
+    def acting_for(self, check: AccessCheck | None) -> ObjectStore:
+        """This store, calling `check(action, bucket, key)` before each read (`s3:GetObject`) or write
+        (`s3:PutObject`) of an object outside openrek's internal buckets; `check` raises `AccessDenied`.
+        A training job reads and writes this way for the user who asked for it."""
 
     # conveniences with portable defaults
     def get_bytes(self, bucket: str, key: str) -> bytes:
@@ -487,6 +500,7 @@ class DirectoryObjectStore(ObjectStore):
         self.root = Path(root)
         self.keys = keys
         self.default_encryption = default_encryption or (Encryption() if keys is not None else None)
+        self._check: AccessCheck | None = None
         self._meta = self.root / ".meta"
         self._uploads = self.root / ".uploads"
         self._tmp = self.root / ".tmp"
@@ -495,6 +509,15 @@ class DirectoryObjectStore(ObjectStore):
         self._locks = [threading.Lock() for _ in range(64)]
         self._bucket_lock = threading.Lock()
         self._remove_stale_temp_files()
+
+    def acting_for(self, check: AccessCheck | None) -> DirectoryObjectStore:
+        view = copy.copy(self)
+        view._check = check
+        return view
+
+    def _permit(self, action: str, bucket: str, key: str) -> None:
+        if self._check is not None and not is_internal_bucket(bucket):
+            self._check(action, bucket, key)
 
     def writing_as(self, encryption: Encryption | None) -> DirectoryObjectStore:
         if encryption is None:
@@ -634,6 +657,7 @@ class DirectoryObjectStore(ObjectStore):
     def put_object(self, bucket: str, key: str, data: bytes | BinaryIO, content_type: str | None = None,
                    metadata: dict[str, str] | None = None, encryption: Encryption | None = None) -> ObjectInfo:
         self._require_bucket(bucket)
+        self._permit("s3:PutObject", bucket, key)
         data_path, meta_path = self._paths(bucket, key)
         encryption = self._encryption(encryption)
         tmp, size, md5 = self._spool(data, "put-", encryption)
@@ -714,6 +738,7 @@ class DirectoryObjectStore(ObjectStore):
 
     def open_object(self, bucket: str, key: str) -> tuple[ObjectInfo, BinaryIO]:
         self._require_bucket(bucket)
+        self._permit("s3:GetObject", bucket, key)
         data_path, meta_path = self._paths(bucket, key)
         try:
             f = open(data_path, "rb")
@@ -728,6 +753,7 @@ class DirectoryObjectStore(ObjectStore):
 
     def head_object(self, bucket: str, key: str) -> ObjectInfo:
         self._require_bucket(bucket)
+        self._permit("s3:GetObject", bucket, key)
         data_path, meta_path = self._paths(bucket, key)
         try:
             st = os.stat(data_path)

@@ -22,9 +22,8 @@ from openrek.api.s3.errors import S3Error
 from openrek.api.s3.responses import error_response
 from openrek.api.s3.routing import route
 from openrek.security.kms_errors import KmsError
-from openrek.security.policy_evaluation import AuthorizationRequest, Policy, PolicyKind, evaluate
 from openrek.security.sigv4 import VerifiedSignature
-from openrek.service import authorization
+from openrek.service import authorization, s3_access
 from openrek.service.context import RequestContext
 from openrek.service.errors import ServiceError
 from openrek.store.objects import NoSuchBucket, ObjectStore, ObjectStoreError, is_internal_bucket
@@ -139,32 +138,18 @@ def _authorize(ctx: RequestContext | None, request: Request, operation: str, buc
         raise S3Error("AccessDenied", exc.message, bucket=bucket) from None
 
 
-_OWNER_ONLY = {"PutBucketPolicy", "GetBucketPolicy", "DeleteBucketPolicy", "DeleteBucket"}
-
-
 async def _authorize_access(s3: S3Context, caller: RequestContext | None, request: Request, operation: str,
                             bucket: str, key: str | None) -> None:
-    """The bucket owner's account: its users' policies decide. Another account: the bucket policy must allow
-    the caller (and, for an IAM user, its own policies too), as AWS's cross-account rule says."""
-    if not s3.account or not await s3.call(s3.objects.bucket_exists, bucket):
+    """AccessDenied unless the caller may do the operation on the bucket (`service/s3_access.py`)."""
+    if not s3.account or caller is None:
         _authorize(caller, request, operation, bucket, key)
         return
-    owner = await s3.call(s3.owner_of, bucket)
-    if owner == s3.account:
-        _authorize(caller, request, operation, bucket, key)
-        return
-    policy = None if operation in _OWNER_ONLY else await s3.call(s3.objects.bucket_policy, bucket)
-    if policy is None or caller is None:
-        raise S3Error("AccessDenied", "Access Denied", bucket=bucket)
     action, resource = _action(operation, bucket, key)
-    decision = evaluate(
-        AuthorizationRequest(principal_arn=caller.principal_arn, principal_account=caller.account,
-                             is_root=caller.identity_policies is None, action=action, resource_arn=resource,
-                             resource_account=owner, condition_keys=_conditions(request)),
-        identity_policies=caller.identity_policies or (),
-        resource_policies=[Policy.parse("bucket policy", policy, PolicyKind.RESOURCE, strict=False)])
-    if not decision.allowed:
-        raise S3Error("AccessDenied", decision.message, bucket=bucket)
+    try:
+        await s3.call(s3_access.check, s3.objects, caller, action, bucket, resource,
+                      default_owner=s3.default_owner, conditions=_conditions(request))
+    except ServiceError as exc:
+        raise S3Error("AccessDenied", exc.message, bucket=bucket) from None
 
 
 async def handle_s3(request: Request, objects: ObjectStore, request_id: str, account: str = "",

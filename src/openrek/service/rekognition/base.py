@@ -6,9 +6,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from openrek.service import s3_access
 from openrek.service.context import RequestContext
-from openrek.service.errors import AccessDeniedException, InvalidParameterException, ResourceNotFoundException
-from openrek.service.rekognition import authorization
+from openrek.service.errors import InvalidParameterException, ResourceNotFoundException
 from openrek.store.metadata import MetadataStore
 from openrek.store.objects import ObjectStore, is_internal_bucket
 from openrek.store.schema import JobRow, ProjectRow, VersionRow
@@ -82,16 +82,12 @@ class ProviderBase:
         return row
 
     def _check_bucket_access(self, ctx: RequestContext, bucket: str, action: str, key: str = "*") -> None:
-        """AccessDeniedException unless the caller's account owns the (existing) bucket; bucket policies
-        that grant other accounts come with the security issue's policy evaluation."""
+        """AccessDeniedException unless the caller may do `action` on the object (its bucket's owner's
+        policies, or the bucket policy for another account's bucket), as S3 itself would decide."""
         if is_internal_bucket(bucket) or not self.objects.bucket_exists(bucket):
             return  # a missing bucket is reported where it matters (at once, or by the job)
-        authorization.check(ctx, action, f"arn:aws:s3:::{bucket}/{key}")
-        owner = self.objects.bucket_owner(bucket) or self.default_owner
-        if owner != ctx.account:
-            raise AccessDeniedException(
-                f"User: arn:aws:iam::{ctx.account}:root is not authorized to perform: {action} on resource: "
-                f"arn:aws:s3:::{bucket}/{key} (the bucket belongs to another account).")
+        s3_access.check(self.objects, ctx, action, bucket, s3_access.object_arn(bucket, key),
+                        default_owner=self.default_owner)
 
     def _resolve_kms_key(self, ctx: RequestContext, key_id: str | None) -> str | None:
         """The ARN of the key a CreateProjectVersion/CopyProjectVersion names (None: no key, or no KMS)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from openrek.service.context import RequestContext
 from openrek.store.schema import VersionRow
 
 MODELS_BUCKET = ".openrek-models"
@@ -24,7 +25,8 @@ def artifact_prefix(project_name: str, version_name: str, created_ms: int) -> st
 
 def build_training_payload(project_name: str, feature: str, row: VersionRow, budget_s: float,
                            options: dict[str, Any] | None = None,
-                           snapshot: dict[str, Any] | None = None, kms_key_arn: str | None = None) -> dict[str, Any]:
+                           snapshot: dict[str, Any] | None = None, kms_key_arn: str | None = None,
+                           caller: dict[str, Any] | None = None) -> dict[str, Any]:
     """The job payload; `snapshot` ({"training": ref, "testing": ref}) trains from dataset snapshots."""
     output = row.output_config
     if snapshot is not None:
@@ -50,4 +52,14 @@ def build_training_payload(project_name: str, feature: str, row: VersionRow, bud
         "seed": 0,
         "options": options or None,
         "kms_key_arn": kms_key_arn,
+        "caller": caller,
     }
+
+
+def job_caller(ctx: RequestContext, default_owner: str) -> dict[str, Any]:
+    """Who a training job reads and writes for: the caller of CreateProjectVersion (its current policies
+    are asked again at training time, as AWS does), and the owner of buckets made before owners."""
+    arn = ctx.principal_arn or f"arn:aws:iam::{ctx.account}:root"
+    user = arn.rsplit("/", 1)[-1] if ":user/" in arn and ctx.identity_policies is not None else None
+    return {"account": ctx.account, "region": ctx.region, "principal_arn": arn, "user_name": user,
+            "default_owner": default_owner}

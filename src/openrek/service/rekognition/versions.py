@@ -13,7 +13,12 @@ from openrek.service.rekognition.base import ProviderBase, now_ms, queued_job
 from openrek.service.rekognition.dataset_snapshot import write_snapshot
 from openrek.service.rekognition.pagination import next_token, page_window
 from openrek.service.rekognition.registry import operation
-from openrek.service.rekognition.training_jobs import MODELS_BUCKET, artifact_prefix, build_training_payload
+from openrek.service.rekognition.training_jobs import (
+    MODELS_BUCKET,
+    artifact_prefix,
+    build_training_payload,
+    job_caller,
+)
 from openrek.service.rekognition.version_keys import DETAIL as KMS_DETAIL
 from openrek.service.rekognition.versions_view import version_description
 from openrek.store.metadata import DuplicateError
@@ -72,7 +77,8 @@ class VersionOperations(ProviderBase):
                                       artifact_prefix(project.name, name, created), datasets["TRAIN"].arn,
                                       datasets["TEST"].arn)
         payload = build_training_payload(project.name, project.feature, row, self.training_budget_s,
-                                         self.training_options, snapshot=snapshot, kms_key_arn=key_arn)
+                                         self.training_options, snapshot=snapshot, kms_key_arn=key_arn,
+                                         caller=job_caller(ctx, self.default_owner))
         job = queued_job(arn, "train", payload)
         try:
             self.metadata.add_version(row, job=job, tags=params.get("Tags"))

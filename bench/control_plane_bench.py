@@ -1,7 +1,10 @@
 """Control-plane latency: p50/p99 of CreateProjectVersion and DescribeProjectVersions under 8 concurrent
 stock boto3 clients against a real `openrek server`, and the server's idle RSS. Prints a table and exits.
 
-    .venv/bin/python bench/control_plane_bench.py [--clients 8] [--calls 50]
+    .venv/bin/python bench/control_plane_bench.py [--clients 8] [--calls 50] [--lean] [--open]
+
+Signatures are verified (the server's default; the clients sign with the root keys tests/support/server.py
+gives it); --open runs the server with --auth off for the comparison.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.clients import client  # noqa: E402
-from tests.support.server import ServerProcess  # noqa: E402
+from tests.support.server import ROOT_KEY, ROOT_SECRET, ServerProcess  # noqa: E402
 
 
 def rss_mib(pid: int) -> float:
@@ -78,7 +81,7 @@ class RawClient:
         url = urlparse(endpoint)
         self.endpoint = endpoint
         self.conn = http.client.HTTPConnection(url.hostname, url.port)
-        self.auth = SigV4Auth(Credentials("AKIDEXAMPLE", "secret"), "rekognition", "us-east-1")
+        self.auth = SigV4Auth(Credentials(ROOT_KEY, ROOT_SECRET), "rekognition", "us-east-1")
 
     def call(self, operation: str, params: dict) -> dict:
         import json
@@ -115,11 +118,10 @@ def raw_client_process(n: int, calls: int, endpoint: str, project: str, assets: 
     return creates, describes
 
 
-def run(clients: int, calls: int, lean: bool = False, auth: bool = False) -> None:
-    # With --auth the server verifies every signature; the clients' keys (AKIDEXAMPLE/secret) are its root's.
-    env = {"OPENREK_AUTH": "on", "OPENREK_ROOT_ACCESS_KEY_ID": "AKIDEXAMPLE",
-           "OPENREK_ROOT_SECRET_ACCESS_KEY": "secret"} if auth else {}
-    with tempfile.TemporaryDirectory() as tmp, ServerProcess(Path(tmp) / "data", env=env) as server:
+def run(clients: int, calls: int, lean: bool = False, open_mode: bool = False) -> None:
+    # The server verifies every signature (its root keys are the clients' CREDENTIALS) unless open_mode.
+    auth = ["--auth", "off" if open_mode else "on"]
+    with tempfile.TemporaryDirectory() as tmp, ServerProcess(Path(tmp) / "data", args=auth) as server:
         time.sleep(1.0)
         idle = rss_mib(server.proc.pid)  # type: ignore[union-attr]
         setup_rek = client("rekognition", server.endpoint)
@@ -142,7 +144,7 @@ def run(clients: int, calls: int, lean: bool = False, auth: bool = False) -> Non
         server_cpu = cpu_seconds(server.proc.pid) - server_cpu0  # type: ignore[union-attr]
         busy = rss_mib(server.proc.pid)  # type: ignore[union-attr]
 
-    kind = ("lean SigV4 (http.client)" if lean else "boto3") + (", signatures verified" if auth else "")
+    kind = ("lean SigV4 (http.client)" if lean else "boto3") + (", open" if open_mode else ", signatures verified")
     print(f"{clients} concurrent {kind} client processes x {calls} calls each, {wall:.1f} s wall")
     print(f"{'operation':<26}{'calls':>7}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}")
     for op, values in timings.items():
@@ -158,9 +160,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--calls", type=int, default=50)
     parser.add_argument("--lean", action="store_true", help="lean signed HTTP clients instead of boto3")
-    parser.add_argument("--auth", action="store_true", help="server with --auth on (every signature verified)")
+    parser.add_argument("--open", action="store_true", help="server with --auth off (no signature verified)")
     args = parser.parse_args()
-    run(args.clients, args.calls, args.lean, args.auth)
+    run(args.clients, args.calls, args.lean, args.open)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 create a project, its TRAIN dataset from the manifest and a TEST dataset by DistributeDatasetEntries (AWS's
 recommended path; `--manifests` trains from the manifest with AutoCreate instead), train a version, print
 the evaluation, start the model, detect labels on a few images, stop it, and export the model. Uses only
-stock boto3 (and the `openrek models export` command) against the local endpoint.
+stock boto3 (and the `openrek models export` command) against the local endpoint, signed with the root keys
+the server generates on first start into <data-dir>/credentials (profile openrek), as a newcomer's would be.
 
     make demo            (or: .venv/bin/python scripts/demo.py [--dataset flowers_small] [--manifests] [--keep])
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -20,9 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.clients import client  # noqa: E402
 from tests.support.images import classification_line, shape_image  # noqa: E402
-from tests.support.server import ServerProcess  # noqa: E402
+from tests.support.server import ROOT_ENV, ServerProcess  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "datasets"
 
@@ -65,6 +66,27 @@ def _settle(rek, arn: str) -> dict:  # type: ignore[no-untyped-def]
         time.sleep(0.5)
 
 
+def profile_env(data_dir: Path) -> dict[str, str]:
+    """The environment of a stock AWS client using the server's generated root keys: profile openrek of
+    <data-dir>/credentials (and none of the caller's own AWS credentials)."""
+    own = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
+    env = {k: v for k, v in os.environ.items() if k not in own}
+    return env | {"AWS_SHARED_CREDENTIALS_FILE": str(data_dir / "credentials"), "AWS_PROFILE": "openrek"}
+
+
+def client(service: str, endpoint: str, data_dir: Path):  # type: ignore[no-untyped-def]
+    """A stock boto3 client signing with profile openrek of <data-dir>/credentials."""
+    import boto3
+    import botocore.session
+    from botocore.config import Config
+
+    core = botocore.session.Session()
+    core.set_config_variable("credentials_file", str(data_dir / "credentials"))
+    core.set_config_variable("profile", "openrek")
+    return boto3.Session(botocore_session=core).client(service, endpoint_url=endpoint, region_name="us-east-1",
+                                                       config=Config(s3={"addressing_style": "path"}))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="openrek end-to-end demo")
     parser.add_argument("--dataset", default="flowers_small")
@@ -74,9 +96,13 @@ def main() -> int:
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="openrek-demo-")
-    with ServerProcess(Path(tmp) / "data") as server:
+    server = ServerProcess(Path(tmp) / "data")
+    for name in ROOT_ENV:  # no preset root keys: the server generates its own, as on a first `openrek server`
+        server.env.pop(name, None)
+    with server:
         print(f"1. openrek server started at {server.endpoint} (data dir {server.data_dir})")
-        s3, rek = client("s3", server.endpoint), client("rekognition", server.endpoint)
+        print(f"   {server.output[0].strip()}")
+        s3, rek = client("s3", server.endpoint, server.data_dir), client("rekognition", server.endpoint, server.data_dir)
         items, what = dataset_items(args.dataset)
         s3.create_bucket(Bucket="demo")
         lines = []
@@ -140,7 +166,7 @@ def main() -> int:
         exported = subprocess.run(
             [sys.executable, "-m", "openrek.cli.main", "--endpoint-url", server.endpoint, "models", "export",
              "--project-version-arn", version, "--output", str(Path(tmp) / "model" / "model.onnx")],
-            capture_output=True, text=True)
+            capture_output=True, text=True, env=profile_env(server.data_dir))
         if exported.returncode == 0:
             info = json.loads(exported.stdout)
             print(f"8. exported the model: {info['ModelFile']} ({info['ModelBytes'] / 1e6:.1f} MB) and "

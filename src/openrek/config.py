@@ -24,6 +24,14 @@ def default_port() -> int:
     return int(os.environ.get("OPENREK_PORT") or DEFAULT_PORT)
 
 
+AUTH_OFF = ("off", "0", "false")
+
+
+def auth_from_env() -> bool:
+    """False only for OPENREK_AUTH=off|0|false; anything else (unset included) verifies signatures."""
+    return (os.environ.get("OPENREK_AUTH") or "on").strip().lower() not in AUTH_OFF
+
+
 def _env_path(name: str) -> Path | None:
     value = os.environ.get(name)
     return Path(value).expanduser() if value else None
@@ -52,9 +60,10 @@ class Settings:
         default_factory=lambda: json.loads(os.environ.get("OPENREK_TRAINING_OPTIONS") or "{}")
     )
 
-    # Verify every request's SigV4 signature against the server's accounts (OPENREK_AUTH=on). Off for now
-    # (every request acts as the first account); the default turns on once identities are complete.
-    auth: bool = field(default_factory=lambda: (os.environ.get("OPENREK_AUTH") or "off").lower() in ("on", "1", "true"))
+    # Verify every request's SigV4 signature against the server's accounts. On unless OPENREK_AUTH is
+    # off/0/false (or the server's --auth off): the open mode, for throwaway local use, where every request
+    # acts as the first account whatever it is signed with.
+    auth: bool = field(default_factory=auth_from_env)
     # TLS (the server's flags --tls, --tls-cert, --tls-key override these): "self-signed" makes and reuses a
     # certificate in <data-dir>/tls; a certificate and key path serve HTTPS with those; nothing is plain HTTP.
     tls_mode: str = field(default_factory=lambda: os.environ.get("OPENREK_TLS", "").strip().lower())

@@ -66,8 +66,11 @@ def build_runtime(settings: Settings) -> Runtime:
                  else "from OPENREK_ROOT_ACCESS_KEY_ID / OPENREK_ROOT_SECRET_ACCESS_KEY")
         print(f"openrek verifies SigV4 signatures; root access key {root_key} {where}", flush=True)
     else:
-        print("openrek is OPEN: requests are not authenticated (any credentials act as account "
-              f"{settings.account_id}). Use --auth on before sharing this server.", flush=True)
+        warning = ("openrek is OPEN (--auth off): requests are NOT authenticated; any credentials, or none, act "
+                   f"as account {settings.account_id}. For throwaway local use only: leave out --auth off "
+                   "(and OPENREK_AUTH=off) before anyone else can reach this server.")
+        print(f"WARNING: {warning}", flush=True)
+        print(f"WARNING: {warning}", file=sys.stderr, flush=True)
     from openrek.service.iam.provider import IamProvider
     from openrek.service.sts.provider import StsProvider
 
@@ -116,7 +119,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="PEM private key of --tls-cert (default $OPENREK_TLS_KEY)")
     parser.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     parser.add_argument("--auth", choices=["on", "off"], default=None,
-                        help="verify SigV4 signatures against the server's accounts (default $OPENREK_AUTH or off)")
+                        help="on: verify every request's SigV4 signature against the server's accounts (the default); "
+                             "off: open mode, everyone is the first account, for throwaway local use "
+                             "(default $OPENREK_AUTH, else on)")
     return parser.parse_args(argv)
 
 

@@ -9,7 +9,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError, ParamValidationError
 
-from tests.support.clients import client
+from tests.support.clients import client, signed
 
 ASSETS = {"Assets": [{"GroundTruthManifest": {"S3Object": {"Bucket": "b", "Name": "m.manifest"}}}]}
 
@@ -29,7 +29,7 @@ def _code(err: pytest.ExceptionInfo) -> str:
 
 def _raw(endpoint: str, target: str, body: bytes) -> requests.Response:
     headers = {"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1"}
-    return requests.post(endpoint + "/", data=body, headers=headers, timeout=10)
+    return signed("POST", endpoint + "/", data=body, headers=headers, timeout=10)
 
 
 def test_wrong_arn_pattern_is_a_validation_exception(rekognition) -> None:  # type: ignore[no-untyped-def]
@@ -202,7 +202,6 @@ def test_every_custom_labels_operation_in_botocores_model_is_implemented(openrek
     """The model's own documentation says which operations are Custom Labels ones; none may answer
     NotImplementedException (an empty request gets a validation or service error instead)."""
     import botocore.session
-    import requests
 
     model = botocore.session.get_session().get_service_model("rekognition")
     custom_labels = [name for name in model.operation_names
@@ -210,7 +209,7 @@ def test_every_custom_labels_operation_in_botocores_model_is_implemented(openrek
     custom_labels += ["DescribeProjects", "DescribeProjectVersions", "DeleteProject"]
     assert len(custom_labels) >= 23
     for name in custom_labels:
-        answer = requests.post(openrek_server, data=b"{}", timeout=10, headers={
+        answer = signed("POST", openrek_server, data=b"{}", timeout=10, headers={
             "X-Amz-Target": f"RekognitionService.{name}", "Content-Type": "application/x-amz-json-1.1"})
         assert answer.json().get("__type") != "NotImplementedException", name
         assert answer.status_code < 500, (name, answer.text)

@@ -32,8 +32,7 @@ ALLOW_LIST_USERS = {"Version": "2012-10-17",
 @pytest.fixture(scope="module")
 def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = ServerProcess(tmp_path_factory.mktemp("iam") / "data",
-                           env={"OPENREK_AUTH": "on", "OPENREK_ROOT_ACCESS_KEY_ID": ROOT_KEY,
-                                "OPENREK_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET})
+                           env={"OPENREK_ROOT_ACCESS_KEY_ID": ROOT_KEY, "OPENREK_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET})
     with server:
         yield server.endpoint
 

@@ -13,11 +13,11 @@ import time
 from typing import Any
 
 import pytest
-import requests
 from botocore.exceptions import ClientError
 
 from openrek.manifests import rules
 from openrek.store.objects import DirectoryObjectStore
+from tests.support.clients import signed
 from tests.support.images import classification_line, shape_image
 from tests.support.server import ServerProcess
 from tests.support.stores import server_objects
@@ -88,7 +88,7 @@ def test_raw_requests_and_virtual_host_style_find_nothing(openrek_server: str, p
     for url, headers in ((f"{openrek_server}/{MODELS}/{SECRET}", {}),
                          (f"{openrek_server}/%2Eopenrek-models/{SECRET}", {}),
                          (f"{openrek_server}/{SECRET}", {"Host": f"{MODELS}.s3.localhost"})):
-        response = requests.get(url, headers=headers, timeout=10)
+        response = signed("GET", url, service="s3", headers=headers, timeout=10)
         assert response.status_code == 404, url
         assert b"<Code>NoSuchBucket</Code>" in response.content and b"planted" not in response.content
 

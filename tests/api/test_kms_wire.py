@@ -23,7 +23,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from tests.support.clients import client
+from tests.support.clients import client, signed
 from tests.support.server import ServerProcess
 
 AWS = str(Path(sys.executable).with_name("aws"))
@@ -50,7 +50,7 @@ def _code(call: Any) -> str:
 
 def _raw(endpoint: str, target: str, body: bytes) -> requests.Response:
     headers = {"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1"}
-    return requests.post(endpoint + "/", data=body, headers=headers, timeout=10)
+    return signed("POST", endpoint + "/", service="kms", data=body, headers=headers, timeout=10)
 
 
 def test_create_key_and_describe_it_by_id_arn_alias_and_alias_arn(kms: Any, unique: str) -> None:
@@ -327,8 +327,7 @@ def _signed_client(endpoint: str, key: str, secret: str) -> Any:
 @pytest.fixture(scope="module")
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = ServerProcess(tmp_path_factory.mktemp("kms-auth") / "data",
-                           env={"OPENREK_AUTH": "on", "OPENREK_ROOT_ACCESS_KEY_ID": ROOT_KEY,
-                                "OPENREK_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET})
+                           env={"OPENREK_ROOT_ACCESS_KEY_ID": ROOT_KEY, "OPENREK_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET})
     with server:
         yield server.endpoint
 
@@ -373,7 +372,8 @@ def test_with_auth_on_accounts_never_see_each_others_keys(secured: str) -> None:
     assert root.describe_key(KeyId=mine["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
 
     # KMS requests are authenticated like every other: unsigned and forged ones are refused.
-    unsigned = _raw(secured, "TrentService.ListKeys", b"{}")
+    unsigned = requests.post(secured, data=b"{}", timeout=10, headers={
+        "X-Amz-Target": "TrentService.ListKeys", "Content-Type": "application/x-amz-json-1.1"})
     assert unsigned.json()["__type"] == "MissingAuthenticationTokenException"
     forged = _signed_client(secured, team["AccessKeyId"], "wrong-secret")
     assert _error(lambda: forged.list_keys())[::2] == ("InvalidSignatureException", 403)

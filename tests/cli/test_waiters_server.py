@@ -94,14 +94,28 @@ def test_same_outputs_as_aws_against_the_server(trained_setup, cli_home: Path) -
     assert (ork.returncode, ork.stdout, ork.stderr) == (aws.returncode, aws.stdout, aws.stderr)
 
 
-def test_first_command_just_works_with_nothing_configured(trained_setup, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    endpoint, _manifest = trained_setup
-    env = cli_env(tmp_path, OPENREK_ENDPOINT=endpoint)
-    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
-        env.pop(k)
-    proc = run([*openrek_cmd(), "rekognition", "create-project", "--project-name", "newcomer"], env)
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["ProjectArn"].startswith("arn:aws:rekognition:us-east-1:")
-    proc = run([*openrek_cmd(), "rekognition", "describe-projects", "--no-sign-request", "--query",
-                "ProjectDescriptions[?contains(ProjectArn, 'newcomer')].Status", "--output", "text"], env)
-    assert proc.returncode == 0, proc.stderr
+def test_first_command_just_works_with_nothing_configured(tmp_path: Path) -> None:
+    """A newcomer's machine: `openrek server` with its default data dir (~/.openrek) and no keys given
+    generates root keys there; `openrek` with no credentials or region configured anywhere signs with them."""
+    from tests.support.server import ROOT_ENV, ServerProcess
+
+    home = tmp_path / "home"
+    server = ServerProcess(home / ".openrek")
+    server.env = {k: v for k, v in server.env.items() if not k.startswith("AWS_") and k not in ROOT_ENV}
+    with server:
+        assert f"written to {home / '.openrek' / 'credentials'} (profile openrek)" in "".join(server.output)
+        env = cli_env(home, OPENREK_ENDPOINT=server.endpoint)
+        for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
+            env.pop(k)
+        proc = run([*openrek_cmd(), "rekognition", "create-project", "--project-name", "newcomer"], env)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["ProjectArn"].startswith("arn:aws:rekognition:us-east-1:")
+        proc = run([*openrek_cmd(), "rekognition", "describe-projects", "--query",
+                    "ProjectDescriptions[?contains(ProjectArn, 'newcomer')].Status", "--output", "text"], env)
+        assert (proc.returncode, proc.stdout) == (0, "CREATED\n"), proc.stderr
+        # Unsigned requests are refused, and openrek says so as aws does.
+        args = ["--region", "us-east-1", "--endpoint-url", server.endpoint, "--no-sign-request", "rekognition",
+                "describe-projects"]
+        ork, aws = run([*openrek_cmd(), *args], env), run([AWS, *args], env)
+        assert ork.returncode == 255 and "(MissingAuthenticationTokenException)" in ork.stderr
+        assert (ork.returncode, ork.stdout, ork.stderr) == (aws.returncode, aws.stdout, aws.stderr)

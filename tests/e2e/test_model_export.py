@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from PIL import Image, ImageDraw
 
-from tests.support.clients import client
+from tests.support.clients import client, signed
 from tests.support.exported_model import assert_same_labels, snippet
 from tests.support.images import shape_image, upload_classification_set
 from tests.support.server import ServerProcess
@@ -110,10 +109,10 @@ def test_cli_export_runs_with_plain_onnxruntime_like_detect_custom_labels(traine
     assert not [p.name for p in target.parent.iterdir() if p.name.endswith(".part")]
 
     # The HTTP endpoint behind the CLI serves the same bytes.
-    http = requests.get(trained["endpoint"] + EXPORT, params={"ProjectVersionArn": trained["arn"]}, timeout=60)
+    http = signed("GET", trained["endpoint"] + EXPORT, params={"ProjectVersionArn": trained["arn"]}, timeout=60)
     assert http.status_code == 200 and http.headers["content-type"] == "application/octet-stream"
     assert http.content == target.read_bytes()
-    http_json = requests.get(trained["endpoint"] + EXPORT, timeout=60,
+    http_json = signed("GET", trained["endpoint"] + EXPORT, timeout=60,
                              params={"ProjectVersionArn": trained["arn"], "File": "model.json"})
     assert http_json.status_code == 200 and http_json.json() == meta
 
@@ -176,7 +175,7 @@ def test_errors_of_the_endpoint_and_the_cli(openrek_server: str, rekognition, s3
     unknown = failed.replace(f"export-bad-{unique}", f"nothing-{unique}")
 
     def get(params: dict[str, str] | None, path: str = EXPORT, method: str = "GET") -> tuple[int, dict]:
-        response = requests.request(method, openrek_server + path, params=params, timeout=30)
+        response = signed(method, openrek_server + path, params=params, timeout=30)
         assert response.headers["content-type"] == "application/json" and response.headers["x-amzn-requestid"]
         return response.status_code, response.json()
 
@@ -209,8 +208,9 @@ def test_an_object_key_under_openrek_stays_an_object_in_virtual_host_style(openr
     bucket = f"vhost-{unique}"
     s3.create_bucket(Bucket=bucket)
     host = {"Host": f"{bucket}.s3.localhost"}
-    assert requests.put(f"{openrek_server}{EXPORT}", data=b"mine", headers=host, timeout=10).status_code == 200
-    assert requests.get(f"{openrek_server}{EXPORT}", headers=host, timeout=10).content == b"mine"
+    assert signed("PUT", f"{openrek_server}{EXPORT}", service="s3", data=b"mine", headers=host,
+                  timeout=10).status_code == 200
+    assert signed("GET", f"{openrek_server}{EXPORT}", service="s3", headers=host, timeout=10).content == b"mine"
     assert s3.get_object(Bucket=bucket, Key=EXPORT[1:])["Body"].read() == b"mine"
 
 

@@ -1,7 +1,7 @@
-"""A server with `--auth on` (OPENREK_AUTH=on): every request on both protocols must carry a valid SigV4
+"""A server as started by default (`--auth on`): every request on both protocols must carry a valid SigV4
 signature of a known key. Forged requests get each AWS service's own code; properly signed ones — headers
 or presigned URLs, stock boto3 and the aws CLI — work; root credentials come from the environment or from
-the credentials file the server writes."""
+the credentials file the server writes. `--auth off` (OPENREK_AUTH=off) is the open mode, and says so."""
 
 from __future__ import annotations
 
@@ -120,9 +120,9 @@ def test_s3_refuses_forged_requests_and_honours_presigned_urls(secured: str) -> 
 
 def test_generated_root_credentials_serve_the_openrek_and_aws_clis(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "OPENREK_ROOT_"))}
-    server = ServerProcess(data, env={"OPENREK_AUTH": "on"})
-    server.env = {**env, "OPENREK_AUTH": "on"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "OPENREK_"))}
+    server = ServerProcess(data)  # no root keys given: it generates them
+    server.env = {k: v for k, v in server.env.items() if not k.startswith(("AWS_", "OPENREK_ROOT_"))}
     endpoint = server.start()
     try:
         credentials = data / "credentials"
@@ -152,6 +152,44 @@ def test_generated_root_credentials_serve_the_openrek_and_aws_clis(tmp_path: Pat
     finally:
         if server.proc is not None and server.proc.poll() is None:
             server.stop()
+
+
+def test_open_mode_only_when_asked_for_and_loudly(tmp_path: Path) -> None:
+    """`--auth off` or OPENREK_AUTH=off|0|false: nothing is verified, everyone is the first account, and the
+    server warns on stdout and stderr; --auth on beats OPENREK_AUTH=off."""
+    from tests.support.server import ROOT_KEY as DEFAULT_KEY
+    from tests.support.server import ROOT_SECRET as DEFAULT_SECRET
+
+    ways = ((["--auth", "off"], {}), ([], {"OPENREK_AUTH": "off"}), ([], {"OPENREK_AUTH": "False"}),
+            ([], {"OPENREK_AUTH": "0"}))
+    for i, (flags, env) in enumerate(ways):
+        server = ServerProcess(tmp_path / "data", env=env, args=flags)
+        logged = server.log_path.stat().st_size if server.log_path.exists() else 0
+        with server:
+            said = "".join(server.output)
+            assert "WARNING: openrek is OPEN (--auth off): requests are NOT authenticated" in said, (flags, env)
+            assert "verifies SigV4" not in said
+            anyone = _client("rekognition", server.endpoint, key="AKIAWHOEVER000000000", secret="x")
+            arn = anyone.create_project(ProjectName=f"open-{i}")["ProjectArn"]
+            assert f":000000000000:project/open-{i}/" in arn
+            unsigned = requests.post(server.endpoint, data=b"{}", headers=_json_headers("DescribeProjects"),
+                                     timeout=10)
+            assert unsigned.status_code == 200 and arn in unsigned.text
+            _client("s3", server.endpoint, key="other", secret="credentials").create_bucket(Bucket=f"open-{i}")
+            no_accounts = requests.post(f"{server.endpoint}/_openrek/accounts", data=b'{"Name": "b"}', timeout=10)
+            assert no_accounts.json()["__type"] == "ValidationException" and "is open" in no_accounts.text
+            assert server.stop() == 0
+        assert "WARNING: openrek is OPEN" in server.log_path.read_text()[logged:]  # on stderr too
+    server = ServerProcess(tmp_path / "data", env={"OPENREK_AUTH": "off"}, args=["--auth", "on"])
+    logged = server.log_path.stat().st_size
+    with server:
+        assert f"openrek verifies SigV4 signatures; root access key {DEFAULT_KEY}" in "".join(server.output)
+        assert _code(lambda: _client("rekognition", server.endpoint, key="AKIAWHOEVER000000000",
+                                     secret="x").describe_projects()) == ("UnrecognizedClientException", 400)
+        root = _client("rekognition", server.endpoint, key=DEFAULT_KEY, secret=DEFAULT_SECRET)
+        assert len(root.describe_projects()["ProjectDescriptions"]) == len(ways)  # the open ones were the root's
+        assert server.stop() == 0
+    assert "OPEN" not in server.log_path.read_text()[logged:]
 
 
 def test_accounts_are_namespaces_of_their_own(secured: str, tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
-"""Test helpers for servers with `--auth on`: stock boto3 clients under given keys, and a further account
-made through the server's own endpoint, signed by its root."""
+"""Test helpers for servers that verify signatures (the default): stock boto3 clients under given keys, and a
+further account made through the server's own endpoint, signed by its root."""
 
 from __future__ import annotations
 
@@ -27,8 +27,9 @@ def keyed_client(service: str, endpoint: str, key: str, secret: str) -> Any:
 
 @contextmanager
 def secured_server(data_dir: Path, root_key: str, root_secret: str) -> Iterator[str]:
-    """A server with `--auth on` whose root keys are `root_key`/`root_secret`; yields its endpoint."""
-    server = ServerProcess(data_dir, env={"OPENREK_AUTH": "on", "OPENREK_ROOT_ACCESS_KEY_ID": root_key,
+    """A server as started by default (signatures verified) whose root keys are `root_key`/`root_secret`;
+    yields its endpoint."""
+    server = ServerProcess(data_dir, env={"OPENREK_ROOT_ACCESS_KEY_ID": root_key,
                                           "OPENREK_ROOT_SECRET_ACCESS_KEY": root_secret})
     with server:
         yield server.endpoint

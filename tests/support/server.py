@@ -1,4 +1,6 @@
-"""Starts a real `openrek server` process on a free loopback port and stops it (gently or by kill -9)."""
+"""Starts a real `openrek server` process on a free loopback port and stops it (gently or by kill -9).
+
+Signatures are verified (the default), with the root keys below unless the test passes others."""
 
 from __future__ import annotations
 
@@ -13,13 +15,21 @@ from pathlib import Path
 
 _URL = re.compile(r"listening on (https?://\S+)")
 
+# The root keys of every test server (signatures are verified, the default; an OPENREK_AUTH of the calling
+# shell is not passed on): the keys of tests.support.clients.CREDENTIALS and of the AWS_* defaults
+# tests/conftest.py sets. A test passes its own OPENREK_ROOT_* (or removes them from `env` after
+# construction) to have others or generated ones, and OPENREK_AUTH or --auth to choose.
+ROOT_KEY, ROOT_SECRET = "AKIDEXAMPLE", "secret"
+ROOT_ENV = {"OPENREK_ROOT_ACCESS_KEY_ID": ROOT_KEY, "OPENREK_ROOT_SECRET_ACCESS_KEY": ROOT_SECRET}
+
 
 class ServerProcess:
     def __init__(self, data_dir: Path, env: dict[str, str] | None = None, port: int = 0,
                  args: list[str] | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.args = list(args or [])  # extra `openrek server` flags, e.g. ["--tls", "self-signed"]
-        self.env = {**os.environ, **(env or {})}
+        inherited = {k: v for k, v in os.environ.items() if k != "OPENREK_AUTH"}
+        self.env = {**inherited, **ROOT_ENV, **(env or {})}
         self.port = port
         self.proc: subprocess.Popen[bytes] | None = None
         self.endpoint = ""

@@ -32,7 +32,8 @@ _NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
 def _created(identities: Identities | None, caller: Caller, first_account: str, body: bytes) -> dict[str, Any]:
     if identities is None:
-        raise ValidationException("Accounts need authentication: start the server with --auth on (OPENREK_AUTH=on).")
+        raise ValidationException("Accounts need authentication, and this server is open (--auth off or "
+                                  "OPENREK_AUTH=off): start it without them.")
     if not (caller.is_root and caller.account == first_account):
         raise AccessDeniedException(
             f"Only the root of the server's first account ({first_account}) may create accounts; "

@@ -1,6 +1,6 @@
 """``openrek accounts create --name NAME``: the server's root makes a further account (not an AWS command).
 
-A signed ``POST /_openrek/accounts`` to a server running with ``--auth on``; prints
+A signed ``POST /_openrek/accounts`` to a server that verifies signatures (not ``--auth off``); prints
 ``{"AccountId", "Name", "AccessKeyId", "SecretAccessKey"}`` as JSON. The new account is a namespace of
 its own: its projects, versions and datasets are invisible to every other account.
 """
@@ -20,7 +20,7 @@ HELP = f"""NAME
        accounts -
 
 DESCRIPTION
-       Commands of openrek itself, beside the AWS ones: accounts of an openrek server (--auth on).
+       Commands of openrek itself, beside the AWS ones: accounts of an openrek server (not one started with --auth off).
 
 AVAILABLE COMMANDS
        o create

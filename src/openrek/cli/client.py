@@ -4,9 +4,9 @@ Credentials, profiles, region and retries resolve as botocore resolves them. ope
 defaults: the endpoint (``--endpoint-url``, else ``OPENREK_ENDPOINT``, else ``AWS_ENDPOINT_URL_REKOGNITION``
 / ``AWS_ENDPOINT_URL`` / a profile's ``endpoint_url``, else http://127.0.0.1:4599), and where nothing
 is configured anywhere, region ``us-east-1`` and the local server's root credentials (profile ``openrek``
-of ``<data dir>/credentials``, which a server with ``--auth on`` writes; the data dir is
-``$OPENREK_DATA_DIR`` or ``~/.openrek``), else ``openrek``/``openrek``, so that a first command against a
-local server just works.
+of ``<data dir>/credentials``, which the server writes on first start unless given root keys; the data dir
+is ``$OPENREK_DATA_DIR`` or ``~/.openrek``), else ``openrek``/``openrek`` (enough for a server started with
+``--auth off``), so that a first command against a local server just works.
 """
 
 from __future__ import annotations

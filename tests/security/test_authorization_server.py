@@ -120,3 +120,31 @@ def test_s3_checks_each_operations_action_for_users(secured: str) -> None:
     iam.put_user_policy(UserName="reader", PolicyName="tls-only", PolicyDocument=_policy(
         {"Effect": "Deny", "Action": "s3:*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}))
     assert "explicit deny" in denied(lambda: user.get_object(Bucket="authz-s3", Key="public/a.txt"))
+
+
+def test_kms_keys_obey_their_key_policy_and_iam(secured: str) -> None:
+    iam, kms = _client("iam", secured), _client("kms", secured)
+    iam.create_user(UserName="keyuser")
+    keys = iam.create_access_key(UserName="keyuser")["AccessKey"]
+    user_arn = iam.get_user(UserName="keyuser")["User"]["Arn"]
+    user = _client("kms", secured, keys["AccessKeyId"], keys["SecretAccessKey"])
+    default = kms.create_key(Description="default key policy")["KeyMetadata"]
+    own = kms.create_key(Description="only keyuser", Policy=_policy(
+        {"Effect": "Allow", "Principal": {"AWS": user_arn}, "Action": "kms:*", "Resource": "*"}))["KeyMetadata"]
+
+    message = _denied(lambda: user.encrypt(KeyId=default["KeyId"], Plaintext=b"x"))
+    assert "kms:Encrypt" in message and default["Arn"] in message
+    assert "kms:ListKeys" in _denied(lambda: user.list_keys())
+    # A key policy that names the user lets it in without any IAM policy ...
+    blob = user.encrypt(KeyId=own["KeyId"], Plaintext=b"mine")["CiphertextBlob"]
+    assert user.decrypt(CiphertextBlob=blob)["Plaintext"] == b"mine"
+    # ... and, naming neither the account nor the root, locks the root out.
+    assert "kms:DescribeKey" in _denied(lambda: kms.describe_key(KeyId=own["KeyId"]))
+    assert "kms:Decrypt" in _denied(lambda: kms.decrypt(CiphertextBlob=blob))
+    # The default key policy hands the decision to IAM.
+    iam.put_user_policy(UserName="keyuser", PolicyName="kms", PolicyDocument=_policy(
+        {"Effect": "Allow", "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": default["Arn"]}))
+    blob = user.encrypt(KeyId=default["KeyId"], Plaintext=b"shared")["CiphertextBlob"]
+    assert user.decrypt(CiphertextBlob=blob)["Plaintext"] == b"shared"
+    assert "kms:GenerateDataKey" in _denied(lambda: user.generate_data_key(KeyId=default["KeyId"],
+                                                                            KeySpec="AES_256"))

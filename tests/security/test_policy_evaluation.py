@@ -415,3 +415,49 @@ def test_request_context_derives_principal_keys() -> None:
     root_ctx = request_context(replace(request(principal=f"arn:aws:iam::{A}:root", root=True), condition_keys={
         "aws:username": "x"}))
     assert "aws:username" not in root_ctx and root_ctx["aws:principaltype"] == ("Account",)
+
+
+# --- key policies: KMS's own rule ------------------------------------------------------------------------
+
+KEY = f"arn:aws:kms:us-east-1:{A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+DEFAULT_KEY_POLICY = doc(grant({"AWS": f"arn:aws:iam::{A}:root"}, "kms:*", "*", Sid="Enable IAM User Permissions"))
+KEY_POLICY_CASES = [
+    # (id, identity, key policy, request, effect, missing kind)
+    ("default-policy-user-with-iam-allow", [doc(allow("kms:Decrypt", KEY))], DEFAULT_KEY_POLICY,
+     request("kms:Decrypt", KEY), ALLOW, None),
+    ("default-policy-user-without-iam", [], DEFAULT_KEY_POLICY, request("kms:Decrypt", KEY), IMPLICIT,
+     PolicyKind.IDENTITY),
+    ("default-policy-root", [], DEFAULT_KEY_POLICY,
+     request("kms:Decrypt", KEY, f"arn:aws:iam::{A}:root", root=True), ALLOW, None),
+    ("user-named-in-key-policy-needs-no-iam", [], doc(grant({"AWS": ALICE}, "kms:Decrypt", "*")),
+     request("kms:Decrypt", KEY), ALLOW, None),
+    ("key-policy-without-the-account-locks-out-root", [], doc(grant({"AWS": ALICE}, "kms:*", "*")),
+     request("kms:DescribeKey", KEY, f"arn:aws:iam::{A}:root", root=True), IMPLICIT, PolicyKind.RESOURCE),
+    ("key-policy-without-the-account-ignores-iam", [doc(allow("kms:*"))],
+     doc(grant({"AWS": f"arn:aws:iam::{A}:user/carol"}, "kms:*", "*")), request("kms:Decrypt", KEY),
+     IMPLICIT, PolicyKind.RESOURCE),
+    ("explicit-deny-in-key-policy-beats-iam", [doc(allow("kms:*"))],
+     doc(*DEFAULT_KEY_POLICY["Statement"], grant({"AWS": ALICE}, "kms:Decrypt", "*", "Deny")),
+     request("kms:Decrypt", KEY), EXPLICIT, None),
+    ("explicit-deny-in-iam-beats-key-policy", [doc(deny("kms:Decrypt"))], doc(grant({"AWS": ALICE}, "kms:*", "*")),
+     request("kms:Decrypt", KEY), EXPLICIT, None),
+    ("other-account-needs-key-policy-and-iam", [doc(allow("kms:Decrypt"))],
+     doc(grant({"AWS": B}, "kms:Decrypt", "*")), request("kms:Decrypt", KEY, BOB_B, B), ALLOW, None),
+    ("other-account-without-iam", [], doc(grant({"AWS": B}, "kms:Decrypt", "*")),
+     request("kms:Decrypt", KEY, BOB_B, B), IMPLICIT, PolicyKind.IDENTITY),
+    ("other-account-without-key-policy", [doc(allow("kms:Decrypt"))], DEFAULT_KEY_POLICY,
+     request("kms:Decrypt", KEY, BOB_B, B), IMPLICIT, PolicyKind.RESOURCE),
+]
+
+
+@pytest.mark.parametrize(("identity", "key_policy", "req", "effect", "missing"),
+                         [c[1:] for c in KEY_POLICY_CASES], ids=[c[0] for c in KEY_POLICY_CASES])
+def test_key_policies(identity: list[dict[str, Any]], key_policy: dict[str, Any], req: AuthorizationRequest,
+                      effect: Effect, missing: PolicyKind | None) -> None:
+    from openrek.security.policy_evaluation import evaluate_key_policy
+
+    ids = [Policy.parse(f"identity-{i}", json.dumps(d), PolicyKind.IDENTITY) for i, d in enumerate(identity)]
+    decision = evaluate_key_policy(req, ids, [Policy.parse("key policy", json.dumps(key_policy), PolicyKind.RESOURCE)])
+    assert decision.effect is effect, decision.detail
+    if effect is IMPLICIT:
+        assert decision.missing is missing and req.action in decision.message

@@ -336,3 +336,42 @@ def evaluate(request: AuthorizationRequest, identity_policies: Iterable[Policy] 
         return Decision(Effect.IMPLICIT_DENY, request, missing=PolicyKind.RESOURCE)
     return Decision(Effect.ALLOW, request, tuple(s for s in (identity_allow, resource_allow) if s),
                     by_root=identity_allow is None)
+
+
+def evaluate_key_policy(request: AuthorizationRequest, identity_policies: Iterable[Policy] = (),
+                        key_policies: Iterable[Policy] = ()) -> Decision:
+    """KMS's rule for a key: its key policy must allow the caller, either naming it or naming its account
+    (which hands the decision to that account's identity policies); the account root obeys it too (a key
+    policy can lock everyone out); from another account the caller's identity policies must also allow;
+    an explicit Deny anywhere wins."""
+    ctx = request_context(request)
+    identity_allow: StatementRef | None = None
+    if not request.is_root:
+        for policy in identity_policies:
+            for st in policy.statements:
+                if st.applies(request, ctx):
+                    if not st.allow:
+                        return Decision(Effect.EXPLICIT_DENY, request, (st.ref,))
+                    identity_allow = identity_allow or st.ref
+    named: StatementRef | None = None
+    through_account: StatementRef | None = None
+    for policy in key_policies:
+        for st in policy.statements:
+            via = st.principal_match(request)
+            if via is None or not st.applies(request, ctx):
+                continue
+            if not st.allow:
+                return Decision(Effect.EXPLICIT_DENY, request, (st.ref,))
+            if via == _DIRECT:
+                named = named or st.ref
+            else:
+                through_account = through_account or st.ref
+    same_account = request.principal_account == request.resource_account
+    caller_side = request.is_root or identity_allow is not None
+    if named is not None and (same_account or caller_side):
+        return Decision(Effect.ALLOW, request, tuple(s for s in (named, identity_allow) if s),
+                        by_root=request.is_root)
+    if through_account is not None and caller_side:
+        return Decision(Effect.ALLOW, request, tuple(s for s in (through_account, identity_allow) if s))
+    missing = PolicyKind.RESOURCE if named is None and through_account is None else PolicyKind.IDENTITY
+    return Decision(Effect.IMPLICIT_DENY, request, missing=missing)

@@ -17,9 +17,10 @@ from typing import Any
 
 from openrek.api.s3.errors import S3Error
 from openrek.security.kms_errors import KmsError
-from openrek.service import authorization
+from openrek.security.object_keys import key_account_region
 from openrek.service.context import RequestContext
 from openrek.service.errors import ServiceError
+from openrek.service.kms import access
 from openrek.store.sealed_files import SSE_KMS, SSE_S3, Encryption
 
 SSE = "x-amz-server-side-encryption"
@@ -72,35 +73,40 @@ def requested(headers: Any, kms: Any, caller: RequestContext) -> Encryption | No
         raise S3Error("NotImplemented", "This endpoint keeps no KMS keys, so it cannot encrypt with aws:kms.")
     try:
         if key_id:
-            key_arn = kms.resolve_key(caller.account, caller.region, key_id).arn
+            record = kms.resolve_key(caller.account, caller.region, key_id)
         else:
-            key_arn = kms.aws_managed_key(caller.account, caller.region, "s3", _S3_KEY_DESCRIPTION).arn
+            record = kms.aws_managed_key(caller.account, caller.region, "s3", _S3_KEY_DESCRIPTION)
     except KmsError as error:
         raise kms_error(error) from None
-    check_key_use(caller, "kms:GenerateDataKey", key_arn)
-    return Encryption.kms(key_arn, _context(context) if context is not None else None)
+    _check_key(caller, "kms:GenerateDataKey", record)
+    return Encryption.kms(record.arn, _context(context) if context is not None else None)
 
 
-def check_key_use(caller: RequestContext | None, action: str, key_arn: str) -> None:
-    """AccessDenied unless the caller may use the KMS key for `action`. A key of another account is refused
-    (openrek does not evaluate key policies, which alone could let another account use it)."""
-    if caller is None:
-        return
-    if f":{caller.account}:key/" not in key_arn:
-        raise S3Error("AccessDenied", f"User: {caller.principal_arn or caller.account} is not authorized to perform: "
-                      f"{action} on resource: {key_arn} because the key belongs to another account")
-    if caller.identity_policies is None:
-        return
+def _check_key(caller: RequestContext, action: str, record: Any) -> None:
     try:
-        authorization.check(caller, action, key_arn, {})
+        access.check_key(caller, action, record)
     except ServiceError as exc:
         raise S3Error("AccessDenied", exc.message) from None
 
 
-def check_readable(caller: RequestContext | None, encryption: Encryption | None) -> None:
+def check_key_use(kms: Any, caller: RequestContext | None, action: str, key_arn: str) -> None:
+    """AccessDenied unless the caller may use the KMS key for `action` (its key policy and the caller's
+    IAM policies decide: `service/kms/access.py`). Another account's key is refused: openrek resolves keys
+    in the caller's account only."""
+    if caller is None or kms is None:
+        return
+    try:
+        record = kms.resolve_key(caller.account, key_account_region(key_arn)[1], key_arn)
+    except KmsError:
+        raise S3Error("AccessDenied", f"User: {caller.principal_arn or caller.account} is not authorized to "
+                      f"perform: {action} on resource: {key_arn}: the key is not one of your account's") from None
+    _check_key(caller, action, record)
+
+
+def check_readable(kms: Any, caller: RequestContext | None, encryption: Encryption | None) -> None:
     """Reading an object sealed under a KMS key needs `kms:Decrypt` on it."""
     if encryption is not None and encryption.algorithm == SSE_KMS and encryption.key_id:
-        check_key_use(caller, "kms:Decrypt", encryption.key_id)
+        check_key_use(kms, caller, "kms:Decrypt", encryption.key_id)
 
 
 def response_headers(encryption: Encryption | None) -> dict[str, str]:

@@ -26,7 +26,7 @@ async def create_multipart_upload(ctx: S3Context) -> Response:
     await ctx.small_body()
     wanted = await ctx.call(encryption.requested, ctx.headers, ctx.kms, ctx.caller_or_owner())
     if wanted is not None and wanted.key_id:  # completing reads the sealed parts back, as S3 does
-        encryption.check_key_use(ctx.caller, "kms:Decrypt", wanted.key_id)
+        encryption.check_key_use(ctx.kms, ctx.caller, "kms:Decrypt", wanted.key_id)
     upload_id = await ctx.call(ctx.objects.create_multipart_upload, bucket, key,
                                content_type=ctx.headers.get("content-type"), metadata=ctx.metadata(),
                                encryption=wanted)

@@ -97,7 +97,7 @@ async def get_object(ctx: S3Context) -> Response:
     bucket, key = ctx.require_bucket_name(), ctx.require_key()
     _refuse_sse_on_reads(ctx)
     # Who may decrypt is decided before anything is decrypted.
-    encryption.check_readable(ctx.caller, (await ctx.call(ctx.objects.head_object, bucket, key)).encryption)
+    encryption.check_readable(ctx.kms, ctx.caller, (await ctx.call(ctx.objects.head_object, bucket, key)).encryption)
     info, stream = await ctx.call(ctx.objects.open_object, bucket, key)
     try:
         _check_preconditions(ctx, info)
@@ -202,7 +202,8 @@ async def copy_object(ctx: S3Context) -> Response:
     if is_internal_bucket(src_bucket):  # openrek's own buckets do not exist for S3 clients, as sources either
         raise NoSuchBucket(f"The bucket {src_bucket!r} does not exist.", bucket=src_bucket)
     wanted = await ctx.call(encryption.requested, ctx.headers, ctx.kms, ctx.caller_or_owner())
-    encryption.check_readable(ctx.caller, (await ctx.call(ctx.objects.head_object, src_bucket, src_key)).encryption)
+    encryption.check_readable(ctx.kms, ctx.caller,
+                              (await ctx.call(ctx.objects.head_object, src_bucket, src_key)).encryption)
     info = await ctx.call(ctx.objects.copy_object, src_bucket, src_key, bucket, key,
                           content_type=content_type, metadata=metadata, encryption=wanted)
     document = root("CopyObjectResult")

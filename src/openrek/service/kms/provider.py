@@ -3,9 +3,9 @@
 Most operations forward their validated members as the snake_case keyword arguments `KmsKeys` takes
 (`CiphertextBlob` → `ciphertext_blob`), with the caller's account and the request's region from the
 `RequestContext`; a member the model knows but openrek does not support (Decrypt's `Recipient`) is an
-`UnsupportedOperationException` naming it. KMS has no guard of Rekognition's kind: `KmsKeys` resolves
-every key id, ARN and alias within the caller's account and region, so another account's key is simply
-not found.
+`UnsupportedOperationException` naming it. `KmsKeys` resolves every key id, ARN and alias within the
+caller's account and region, so another account's key is simply not found; the guard (`access.py`) asks
+the key policy and the caller's IAM policies for `kms:<Operation>` before each call.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 from openrek.security.kms_errors import NotFoundException, UnsupportedOperationException
 from openrek.security.kms_keys import KmsKeys
 from openrek.service.context import RequestContext
+from openrek.service.kms import access
 from openrek.service.registry import Operation, bind_operations, operation
 
 DEFAULT_POLICY_NAME = "default"
@@ -45,7 +46,7 @@ class KmsProvider:
 
     def __init__(self, keys: KmsKeys) -> None:
         self.keys = keys
-        self.operations: dict[str, Operation] = bind_operations(self)
+        self.operations: dict[str, Operation] = bind_operations(self, access.guard(keys))
 
     def forward(self, name: str, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         method = getattr(self.keys, snake_case(name))

@@ -3,9 +3,10 @@
 CreateProjectVersion and CopyProjectVersion resolve the key (key id, key ARN, alias name or alias ARN) in
 the caller's account and region, refuse an unknown, disabled or pending-deletion key with
 InvalidParameterException, and require the caller to be allowed the KMS actions Rekognition uses on the
-key (kms:CreateGrant, kms:DescribeKey, kms:GenerateDataKey, kms:Decrypt). StartProjectVersion refuses a
-version whose key has since been disabled or scheduled for deletion. Encryption at rest comes later: the
-key is checked and recorded, not yet used to encrypt the model.
+key (kms:CreateGrant, kms:DescribeKey, kms:GenerateDataKey, kms:Decrypt), by the key policy and the
+caller's IAM policies. The version's files are then sealed under the key (`openrek.store.sealed_files`).
+StartProjectVersion, and CopyProjectVersion of the model, refuse a version whose key has since been disabled
+or scheduled for deletion.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from openrek.security.kms_errors import KmsError
 from openrek.security.kms_keys import DISABLED, PENDING_DELETION, KeyRecord, KmsKeys
 from openrek.service.context import RequestContext
 from openrek.service.errors import InvalidParameterException
-from openrek.service.rekognition import authorization
+from openrek.service.kms import access
 
 # What Rekognition does with the key for the caller (AWS's Custom Labels KMS permissions).
 KMS_ACTIONS = ("kms:CreateGrant", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt")
@@ -32,7 +33,7 @@ def resolve_for_request(keys: KmsKeys, ctx: RequestContext, key_id: str) -> str:
             "id, key ARN, alias name (alias/…) or alias ARN of an existing key (aws kms list-keys and aws kms "
             "list-aliases list yours), or leave out KmsKeyId.") from None
     for action in KMS_ACTIONS:
-        authorization.check(ctx, action, record.arn)
+        access.check_key(ctx, action, record)
     _require_enabled(record, key_id, "be used for a model")
     return record.arn
 

@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError
 
 from openrek.store.sealed_files import MAGIC
 from tests.support.accounts import keyed_client
+from tests.support.clients import signed
 from tests.support.datasets import wait_version
 from tests.support.images import shape_image
 from tests.support.server import ServerProcess
@@ -149,13 +150,23 @@ def test_a_user_trains_under_a_kms_alias_and_nothing_lies_in_the_clear(server: S
     body = reading.get_object(Bucket=summary["Bucket"], Key=summary["Name"])["Body"].read()
     assert "AggregatedEvaluationResults" in json.loads(body)
 
-    # A disabled key: no new start, no read.
+    # The model downloads (openrek's export) for a user with rekognition:ExportModel and kms:Decrypt only.
+    export = {"ProjectVersionArn": version["ProjectVersionArn"], "File": "model.json"}
+    denied = signed("GET", f"{endpoint}/_openrek/model-export", params=export, key=reader[0], secret=reader[1])
+    assert denied.status_code == 403 and "rekognition:ExportModel" in denied.json()["Message"]
+    onnx = signed("GET", f"{endpoint}/_openrek/model-export", params={**export, "File": "model.onnx"},
+                  key=trainer[0], secret=trainer[1])
+    assert onnx.status_code == 200 and not onnx.content.startswith(MAGIC) and len(onnx.content) > 10_000
+
+    # A disabled key: no new start, no read, no download.
     _aws(endpoint, home, "kms", "disable-key", "--key-id", key["KeyId"], key=trainer[0], secret=trainer[1])
     code, message = _error(lambda: rekognition.start_project_version(
         ProjectVersionArn=version["ProjectVersionArn"], MinInferenceUnits=1))
     assert code == "InvalidParameterException" and "disabled" in message
     code, _ = _error(lambda: s3.get_object(Bucket=summary["Bucket"], Key=summary["Name"]))
     assert code == "KMS.DisabledException"
+    assert signed("GET", f"{endpoint}/_openrek/model-export", params=export, key=trainer[0],
+                  secret=trainer[1]).status_code >= 400
     _aws(endpoint, home, "kms", "enable-key", "--key-id", key["KeyId"], key=trainer[0], secret=trainer[1])
     rekognition.start_project_version(ProjectVersionArn=version["ProjectVersionArn"], MinInferenceUnits=1)
     wait_version(rekognition, project, "v1", {"RUNNING"}, timeout=120)

@@ -87,7 +87,10 @@ def create_app(
         if openrek_route and request.url.path == ACCOUNTS_PATH:
             return await handle_accounts(request, auth.identities, caller, account, request_id)
         if openrek_route:
-            return await handle_openrek(request, provider, request_id, caller.account)
+            principal, policies = principal_of(auth.identities, caller)
+            who = RequestContext(account=caller.account, region=default_region, request_id=request_id,
+                                 principal_arn=principal, identity_policies=policies)
+            return await handle_openrek(request, provider, request_id, who)
         principal, policies = principal_of(auth.identities, caller)
         scope = credential_scope(request.headers, request.url.query)
         region = scope.region if scope is not None and is_region_name(scope.region) else default_region

@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from openrek.api.json11.serializer import serialize_error
 from openrek.api.s3.routing import VIRTUAL_HOST_SUFFIX
+from openrek.service.context import RequestContext
 from openrek.service.errors import (
     AccessDeniedException,
     InternalServerError,
@@ -29,7 +30,7 @@ from openrek.service.errors import (
     ValidationException,
 )
 from openrek.service.rekognition.arns import parse_arn
-from openrek.service.rekognition.model_export import export_metadata, export_model
+from openrek.service.rekognition.model_export import check_export, export_metadata, export_model
 
 PREFIX = "/_openrek/"
 PATH = "/_openrek/model-export"
@@ -72,8 +73,9 @@ def _body(provider: Any, arn: str, name: str) -> bytes:
     return export_model(provider.metadata, provider.objects, arn).onnx
 
 
-async def handle_openrek(request: Request, provider: Any, request_id: str, account: str) -> Response:
-    """Serve one request under /_openrek/ for a caller of `account`."""
+async def handle_openrek(request: Request, provider: Any, request_id: str, caller: RequestContext) -> Response:
+    """Serve one request under /_openrek/ for `caller` (its account, and its policies: see `check_export`)."""
+    account = caller.account
     try:
         if request.url.path != PATH:
             raise UnknownOperationException(
@@ -84,6 +86,10 @@ async def handle_openrek(request: Request, provider: Any, request_id: str, accou
         if owner is not None and owner.account != account:
             raise AccessDeniedException(f"The project version {arn} belongs to another account ({owner.account}).",
                                         status=403)
+        try:
+            await run_in_threadpool(check_export, provider.metadata, provider.kms_keys, caller, arn)
+        except AccessDeniedException as denied:
+            raise AccessDeniedException(denied.message, status=403) from None
         body = await run_in_threadpool(_body, provider, arn, name)
     except ServiceError as err:
         return _error(err, request_id)

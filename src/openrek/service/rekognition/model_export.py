@@ -12,13 +12,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from openrek.lifecycle import VersionStatus
+from openrek.security.kms_errors import KmsError
+from openrek.service import authorization
+from openrek.service.context import RequestContext
 from openrek.service.errors import (
     InternalServerError,
     ResourceNotFoundException,
     ResourceNotReadyException,
     ValidationException,
 )
+from openrek.service.kms import access
 from openrek.service.rekognition import arns
+from openrek.service.rekognition.version_keys import DETAIL as KMS_DETAIL
 from openrek.store.metadata import MetadataStore
 from openrek.store.objects import ObjectStore, ObjectStoreError
 from openrek.store.schema import VersionRow
@@ -84,6 +89,26 @@ def _description(objects: ObjectStore, bucket: str, key: str, version_arn: str) 
     if not isinstance(description, dict):
         raise InternalServerError(f"The model.json of {version_arn} is not a JSON object; train the version again.")
     return description
+
+
+# openrek's own action for a model download (AWS has none); `rekognition:*` covers it, as it would.
+EXPORT_ACTION = "rekognition:ExportModel"
+
+
+def check_export(metadata: MetadataStore, kms_keys: Any, ctx: RequestContext, version_arn: str) -> None:
+    """AccessDeniedException unless the caller may download the model: `rekognition:ExportModel` on the
+    version and, for a model sealed under a KMS key, `kms:Decrypt` on that key (its key policy and the
+    caller's IAM policies decide)."""
+    authorization.check(ctx, EXPORT_ACTION, version_arn)
+    row = metadata.get_version(version_arn)
+    key_arn = (row.details or {}).get(KMS_DETAIL) if row is not None else None
+    if key_arn and kms_keys is not None:
+        parts = key_arn.split(":")
+        try:
+            record = kms_keys.resolve_key(parts[4], parts[3], key_arn)
+        except KmsError:
+            return  # the key is gone: reading the model fails with the reason
+        access.check_key(ctx, "kms:Decrypt", record)
 
 
 def export_metadata(metadata: MetadataStore, objects: ObjectStore, version_arn: str) -> dict[str, Any]:

@@ -146,6 +146,17 @@ def test_generated_root_credentials_serve_the_openrek_and_aws_clis(tmp_path: Pat
                                    env={**clean, "AWS_ACCESS_KEY_ID": "AKIAWHOEVER000000000",
                                         "AWS_SECRET_ACCESS_KEY": "x"})
         assert anonymous.returncode == 255 and "(UnrecognizedClientException)" in anonymous.stderr
+        # An account made straight in the data dir (no request to the server) works at once.
+        offline = subprocess.run([sys.executable, "-m", "openrek.cli.main", "accounts", "create", "--name", "offline",
+                                  "--data-dir", str(data)], capture_output=True, text=True, env=clean, timeout=60)
+        assert offline.returncode == 0, offline.stderr
+        made = json.loads(offline.stdout)
+        assert set(made) == {"AccountId", "Name", "AccessKeyId", "SecretAccessKey"} and made["Name"] == "offline"
+        who = keyed_client("sts", endpoint, made["AccessKeyId"], made["SecretAccessKey"]).get_caller_identity()
+        assert who["Account"] == made["AccountId"] != "000000000000"
+        again = subprocess.run([sys.executable, "-m", "openrek.cli.main", "accounts", "create", "--name", "offline",
+                                "--data-dir", str(data)], capture_output=True, text=True, env=clean, timeout=60)
+        assert again.returncode == 255 and "(ResourceAlreadyExistsException)" in again.stderr
         assert server.stop() == 0
         server.start()  # a restart keeps the same root key
         assert credentials.read_text() == text

@@ -136,6 +136,10 @@ def test_generated_root_credentials_serve_the_openrek_and_aws_clis(tmp_path: Pat
                                "create-project", "--project-name", "from-cli"], capture_output=True, text=True,
                               env=clean, timeout=60)
         assert ours.returncode == 0, ours.stderr
+        named = subprocess.run([sys.executable, "-m", "openrek.cli.main", "--endpoint-url", endpoint, "--profile",
+                                "openrek", "rekognition", "describe-projects"], capture_output=True, text=True,
+                               env=clean, timeout=60)
+        assert named.returncode == 0 and "project/from-cli/" in named.stdout, named.stderr
         theirs = subprocess.run([AWS, "--endpoint-url", endpoint, "--profile", "openrek", "--region", "us-east-1",
                                  "rekognition", "describe-projects", "--query", "ProjectDescriptions[].ProjectArn",
                                  "--output", "text"], capture_output=True, text=True, timeout=60,

@@ -34,6 +34,9 @@ def make_session(globals_: Any) -> Any:
     session.user_agent_name = "openrek"
     session.user_agent_version = __version__
     if globals_.profile:
+        if globals_.profile == LOCAL_PROFILE and LOCAL_PROFILE not in botocore.session.Session().available_profiles:
+            # `--profile openrek` means the local server's generated keys, wherever ~/.aws points.
+            session.set_config_variable("credentials_file", str(local_credentials_file()))
         session.set_config_variable("profile", globals_.profile)
     if globals_.region:
         session.set_config_variable("region", globals_.region)
@@ -66,16 +69,24 @@ def make_session(globals_: Any) -> Any:
     return session
 
 
+LOCAL_PROFILE = "openrek"  # the profile the server writes into <data dir>/credentials
+
+
+def local_credentials_file() -> Any:
+    """`<data dir>/credentials` of the local server (`$OPENREK_DATA_DIR`, else ~/.openrek)."""
+    from pathlib import Path
+
+    return Path(os.environ.get("OPENREK_DATA_DIR") or Path.home() / ".openrek").expanduser() / "credentials"
+
+
 def local_credentials() -> tuple[str, str]:
     """The local server's root keys from `<data dir>/credentials` (profile openrek), else openrek/openrek."""
     import configparser
-    from pathlib import Path
 
-    data_dir = Path(os.environ.get("OPENREK_DATA_DIR") or Path.home() / ".openrek").expanduser()
     parser = configparser.ConfigParser()
     try:
-        parser.read(data_dir / "credentials")
-        section = parser["openrek"]
+        parser.read(local_credentials_file())
+        section = parser[LOCAL_PROFILE]
         return section["aws_access_key_id"], section["aws_secret_access_key"]
     except (KeyError, configparser.Error, OSError):
         return LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY

@@ -1,9 +1,12 @@
 """Writers of the metadata database on many threads: they take turns on the engine's lock (none waits out
-SQLite's busy handler), and a failed transaction hands the turn on."""
+SQLite's busy handler), a failed transaction hands the turn on, and the job runner's "anything queued?"
+takes no write lock."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -59,3 +62,18 @@ def test_concurrent_writers_all_commit_and_duplicates_hand_the_turn_on(metadata:
     assert metadata.get_tags(f"{PROJECT}/version/v3-7/1") == {"n": "3"}
     assert metadata.get_version(f"{PROJECT}/version/v0-0/1").details == {}  # the column default applied
 
+
+def test_finding_no_queued_job_takes_no_write_lock(metadata: MetadataStore, tmp_path: Path) -> None:
+    other = sqlite3.connect(tmp_path / "openrek.db", isolation_level=None)  # another process's writer
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        assert metadata.claim_next_job(["dataset", "copy"]) is None
+        assert time.monotonic() - started < 5  # not the 30 s busy timeout
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    metadata.add_version(_version("v"), job=queued_job("x", "dataset", {}))
+    job = metadata.claim_next_job(["dataset"])
+    assert job is not None and job.state == "RUNNING" and job.attempts == 1
+    assert metadata.claim_next_job(["dataset"]) is None

@@ -48,7 +48,8 @@ class VersionOperations(ProviderBase):
         key_arn = self._resolve_kms_key(ctx, params.get("KmsKeyId"))
         created = now_ms()
         arn = arns.version_arn(ctx.region, ctx.account, project.name, name, created)
-        if self.metadata.list_versions(project.arn, [name]):
+        # The database refuses a duplicate name when the version is added; asking first spares a snapshot.
+        if datasets and self.metadata.list_versions(project.arn, [name]):
             raise _duplicate_version(name, project.name)
         row = VersionRow(
             arn=arn,

@@ -17,6 +17,7 @@ from openrek.service.context import RequestContext
 
 Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any]]
 Guard = Callable[[RequestContext, str, dict[str, Any]], None]
+MetadataOnly = bool | Callable[[dict[str, Any]], bool]  # or a function of the request's parameters
 F = TypeVar("F", bound=Callable[..., dict[str, Any]])
 _ATTR = "__aws_operation__"
 
@@ -24,8 +25,9 @@ _ATTR = "__aws_operation__"
 @dataclass(frozen=True)
 class OperationSpec:
     name: str
-    # Touches only the metadata store (milliseconds): the wire layer may run it on the event loop.
-    metadata_only: bool = False
+    # Touches only the metadata store (milliseconds): the wire layer may run it on the event loop. A
+    # function of the request's parameters where that depends on the request.
+    metadata_only: MetadataOnly = False
 
 
 @dataclass(frozen=True)
@@ -36,9 +38,10 @@ class Operation:
     call: Handler
     guard: Guard | None = None
 
-    @property
-    def metadata_only(self) -> bool:
-        return self.spec.metadata_only
+    def metadata_only(self, params: dict[str, Any]) -> bool:
+        """Whether this request touches only metadata (the wire layer then runs it on the event loop)."""
+        only = self.spec.metadata_only
+        return only(params) if callable(only) else only
 
     def __call__(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         if self.guard is not None:
@@ -46,7 +49,7 @@ class Operation:
         return self.call(ctx, params)
 
 
-def operation(name: str, *, metadata_only: bool = False) -> Callable[[F], F]:
+def operation(name: str, *, metadata_only: MetadataOnly = False) -> Callable[[F], F]:
     """Marks a provider method as the implementation of the AWS operation `name`."""
 
     def mark(fn: F) -> F:

@@ -11,7 +11,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, Integer, and_, delete, func, insert, literal, select, update
+from sqlalchemy import Engine, Integer, and_, bindparam, delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from openrek.store.schema import DatasetEntryRow, DatasetLabelRow, DatasetRow, JobRow, TagRow
@@ -19,6 +19,9 @@ from openrek.store.schema import DatasetEntryRow, DatasetLabelRow, DatasetRow, J
 _E = DatasetEntryRow.__table__
 _L = DatasetLabelRow.__table__
 _D = DatasetRow.__table__
+# Built once: CreateProjectVersion asks on every call (building and keying it costs more than running it).
+_DATASETS_OF = (select(_D).where(_D.c.project_arn.in_(bindparam("project_arns", expanding=True)))
+                .order_by(_D.c.project_arn, _D.c.dataset_type.desc()))
 
 
 class _NotAll(Exception):
@@ -73,9 +76,7 @@ class DatasetRecords:
         if not project_arns:
             return []
         with self.engine.connect() as conn:
-            return list(conn.execute(
-                select(_D).where(_D.c.project_arn.in_(list(project_arns))).order_by(_D.c.project_arn,
-                                                                                   _D.c.dataset_type.desc())))
+            return list(conn.execute(_DATASETS_OF, {"project_arns": list(project_arns)}))
 
     def transition_dataset(self, arn: str, allowed_from: Sequence[str], status: str, job: JobRow | None = None,
                            **fields: Any) -> bool:

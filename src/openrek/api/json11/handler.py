@@ -102,8 +102,9 @@ async def handle_json11(request: Request, services: JsonServices, ctx: RequestCo
                 f"Implemented: {implemented}."
             )
         params = validate_input(op.input_shape, _parse_body(await request.body()))
-        # Operations that only touch metadata (milliseconds) run on the event loop; the rest on threads.
-        if getattr(handler, "metadata_only", False):
+        # Requests that only touch metadata (milliseconds) run on the event loop: a hop to a worker thread
+        # and back costs more than that once the threads contend for the GIL. The rest run on threads.
+        if handler.metadata_only(params):
             result = handler(ctx, params)
         else:
             result = await run_in_threadpool(handler, ctx, params)

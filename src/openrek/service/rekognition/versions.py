@@ -26,8 +26,15 @@ from openrek.store.schema import ProjectRow, VersionRow
 from openrek.store.sealed_files import Encryption
 
 
+def _trains_from_manifests(params: dict[str, Any]) -> bool:
+    """A version trained from manifests writes no dataset snapshot: metadata, two bucket lookups and the
+    checks, so it runs on the event loop. Only a request without TrainingData and TestingData can train
+    from datasets (a project with datasets refuses the others), and that writes the snapshot on a thread."""
+    return params.get("TrainingData") is not None or params.get("TestingData") is not None
+
+
 class VersionOperations(ProviderBase):
-    @operation("CreateProjectVersion")  # off the event loop: bucket checks, a dataset snapshot
+    @operation("CreateProjectVersion", metadata_only=_trains_from_manifests)
     def create_project_version(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         project = self._project(params["ProjectArn"])
         name = params["VersionName"]
@@ -54,7 +61,8 @@ class VersionOperations(ProviderBase):
         key_arn = self._resolve_kms_key(ctx, params.get("KmsKeyId"))
         created = now_ms()
         arn = arns.version_arn(ctx.region, ctx.account, project.name, name, created)
-        if self.metadata.list_versions(project.arn, [name]):
+        # The database refuses a duplicate name when the version is added; asking first spares a snapshot.
+        if datasets and self.metadata.list_versions(project.arn, [name]):
             raise _duplicate_version(name, project.name)
         row = VersionRow(
             arn=arn,

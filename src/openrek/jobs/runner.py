@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
 from openrek.jobs.outcome import apply_outcome
@@ -48,15 +49,28 @@ class LocalJobRunner:
         self._slots = threading.Semaphore(self.workers)
         self._inline_slots = threading.Semaphore(max(1, inline_workers))
         self._pool: ProcessPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
         self._threads = ThreadPoolExecutor(max_workers=max(1, inline_workers), thread_name_prefix="openrek-job")
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ----------------------------------------------------------------------
+    def _new_pool(self) -> ProcessPoolExecutor:
+        ctx = multiprocessing.get_context("spawn")
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=die_with_parent,
+                                   initargs=(os.getpid(),))
+
+    def _replace_broken(self, broken: ProcessPoolExecutor) -> None:
+        """A worker process died (SIGKILL, the out-of-memory killer): the pool is broken for good, so a new
+        one takes its place, and later jobs train without a server restart."""
+        with self._pool_lock:
+            if self._pool is broken and not self._stop.is_set():
+                log.warning("a training worker process died; starting a new worker pool")
+                broken.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._new_pool()
+
     def start(self) -> None:
         self.recover_interrupted()
-        ctx = multiprocessing.get_context("spawn")
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=die_with_parent,
-                                         initargs=(os.getpid(),))
+        self._pool = self._new_pool()
         self._thread = threading.Thread(target=self._loop, name="openrek-jobs", daemon=True)
         self._thread.start()
         self.wake()
@@ -141,20 +155,34 @@ class LocalJobRunner:
             self.wake()
 
     def _submit(self, job_id: int, version_arn: str, payload: dict[str, Any]) -> None:
-        assert self._pool is not None
-        try:
-            future = self._pool.submit(run_job, payload, self.location)
-        except RuntimeError:  # pool shut down: the job stays RUNNING and is recovered at next start
-            self._slots.release()
+        for _attempt in range(2):
+            pool = self._pool
+            assert pool is not None
+            try:
+                future = pool.submit(run_job, payload, self.location)
+            except BrokenProcessPool:  # a worker died since the last job: replace the pool, try once more
+                self._replace_broken(pool)
+                continue
+            except RuntimeError:  # pool shut down: the job stays RUNNING and is recovered at next start
+                self._slots.release()
+                return
+            future.add_done_callback(lambda f, p=pool: self._finished(f, job_id, version_arn, p))
             return
-        future.add_done_callback(lambda f: self._finished(f, job_id, version_arn))
+        self.metadata.requeue_job(job_id, "no training worker could be started; queued again")
+        self._slots.release()
 
-    def _finished(self, future: Future, job_id: int, version_arn: str) -> None:
+    def _finished(self, future: Future, job_id: int, version_arn: str, pool: ProcessPoolExecutor) -> None:
         try:
             if future.cancelled() or self._stop.is_set() and future.exception() is not None:
                 return  # server stopping: leave the job RUNNING, recovery requeues it
             exc = future.exception()
-            if exc is not None:
+            if isinstance(exc, BrokenProcessPool):
+                self._replace_broken(pool)
+                outcome = {"status": VersionStatus.TRAINING_FAILED.value, "status_message": (
+                    "The training worker process died while it trained this version (killed by a signal: "
+                    "often the out-of-memory killer). The server started a new worker; create a new version "
+                    "to train again, with fewer or smaller images if memory ran out.")}
+            elif exc is not None:
                 outcome = {"status": VersionStatus.TRAINING_FAILED.value,
                            "status_message": f"The training worker stopped unexpectedly: {type(exc).__name__}: {exc}"}
             else:

@@ -23,6 +23,7 @@ from openrek.jobs.outcome import apply_outcome
 from openrek.jobs.worker import die_with_parent, run_job
 from openrek.lifecycle import VersionStatus, version_sources
 from openrek.store.metadata import MetadataStore
+from openrek.store.space_reserve import SpaceReserve, is_disk_full
 from openrek.stores import StoreLocation
 
 log = logging.getLogger("openrek.jobs")
@@ -42,6 +43,8 @@ class LocalJobRunner:
                  inline: dict[str, InlineJob] | None = None, inline_workers: int = 2) -> None:
         self.metadata = metadata
         self.location = location  # where a worker process opens the stores
+        self.reserve = SpaceReserve(location.data_dir)  # room to record outcomes when the disk is full
+        self._unrecorded: list[tuple[int, str, dict[str, Any]]] = []  # outcomes a full disk refused
         self.workers = max(1, workers)
         self.inline = dict(inline or {})
         self._wake = threading.Event()
@@ -69,6 +72,7 @@ class LocalJobRunner:
                 self._pool = self._new_pool()
 
     def start(self) -> None:
+        self.reserve.ensure()
         self.recover_interrupted()
         self._pool = self._new_pool()
         self._thread = threading.Thread(target=self._loop, name="openrek-jobs", daemon=True)
@@ -119,25 +123,67 @@ class LocalJobRunner:
             )
 
     # -- dispatch -----------------------------------------------------------------------
+    def _record(self, job_id: int, version_arn: str, outcome: dict[str, Any]) -> bool:
+        """Records a job's outcome; on a full disk frees the reserve and tries again, else keeps it for
+        later (the version stays in progress only until the disk has room). False if it is kept."""
+        for attempt in range(2):
+            try:
+                apply_outcome(self.metadata, job_id, version_arn, outcome)
+                return True
+            except Exception as exc:
+                if not is_disk_full(exc):
+                    raise
+                if attempt > 0 or not self.reserve.release():
+                    break
+        log.error("the data disk is full: the outcome of job %s waits until there is room", job_id)
+        self._unrecorded.append((job_id, version_arn, outcome))
+        return False
+
+    def _retry_unrecorded(self) -> None:
+        pending, self._unrecorded = self._unrecorded, []
+        for job_id, version_arn, outcome in pending:
+            try:
+                self._record(job_id, version_arn, outcome)
+            except Exception:
+                log.exception("could not record the outcome of job %s", job_id)
+        if not self._unrecorded:
+            self.reserve.ensure()
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._wake.wait(timeout=2.0)
             self._wake.clear()
-            while not self._stop.is_set() and self._slots.acquire(blocking=False):
+            try:
+                self._dispatch()
+            except Exception:  # e.g. the database cannot be written (a full disk): try again later
+                log.exception("the job runner could not dispatch jobs; trying again shortly")
+
+    def _dispatch(self) -> None:
+        if self._unrecorded:
+            self._retry_unrecorded()
+        while not self._stop.is_set() and self._slots.acquire(blocking=False):
+            try:
                 job = self.metadata.claim_next_job([TRAIN])
-                if job is None:
-                    self._slots.release()
-                    break
-                self._submit(job.id, job.version_arn, job.payload)
-            while self.inline and not self._stop.is_set() and self._inline_slots.acquire(blocking=False):
+            except BaseException:
+                self._slots.release()
+                raise
+            if job is None:
+                self._slots.release()
+                break
+            self._submit(job.id, job.version_arn, job.payload)
+        while self.inline and not self._stop.is_set() and self._inline_slots.acquire(blocking=False):
+            try:
                 job = self.metadata.claim_next_job(list(self.inline))
-                if job is None:
-                    self._inline_slots.release()
-                    break
-                try:
-                    self._threads.submit(self._run_inline, job.id, job.kind, job.payload)
-                except RuntimeError:  # shutting down: recovery requeues it at the next start
-                    self._inline_slots.release()
+            except BaseException:
+                self._inline_slots.release()
+                raise
+            if job is None:
+                self._inline_slots.release()
+                break
+            try:
+                self._threads.submit(self._run_inline, job.id, job.kind, job.payload)
+            except RuntimeError:  # shutting down: recovery requeues it at the next start
+                self._inline_slots.release()
 
     def _run_inline(self, job_id: int, kind: str, payload: dict[str, Any]) -> None:
         try:
@@ -187,7 +233,8 @@ class LocalJobRunner:
                            "status_message": f"The training worker stopped unexpectedly: {type(exc).__name__}: {exc}"}
             else:
                 outcome = future.result()
-            apply_outcome(self.metadata, job_id, version_arn, outcome)
+            if self._record(job_id, version_arn, outcome):
+                self.reserve.ensure()
         except Exception:
             log.exception("could not record the outcome of job %s", job_id)
         finally:

@@ -21,6 +21,7 @@ from openrek.service.context import RequestContext
 from openrek.service.errors import ServiceError
 from openrek.store.objects import AccessCheck, AccessDenied, ObjectStore, ObjectStoreError
 from openrek.store.sealed_files import Encryption
+from openrek.store.space_reserve import is_disk_full
 from openrek.stores import StoreLocation, Stores, open_stores
 from openrek.training.request import S3Ref, TrainingOutcome, TrainingRequest
 
@@ -125,9 +126,13 @@ def run_job(payload: dict[str, Any], location: StoreLocation) -> dict[str, Any]:
     try:
         outcome = run_training(request, objects)
     except Exception as exc:  # a bug in training must still end the version, with a reason
-        log.exception("training crashed for %s", request.version_arn)
-        outcome = TrainingOutcome(
-            status=VersionStatus.TRAINING_FAILED.value,
-            status_message=f"Training stopped on an internal error: {type(exc).__name__}: {exc}",
-        )
+        if is_disk_full(exc):
+            log.error("the data disk filled up while training %s: %s", request.version_arn, exc)
+            message = (f"Training stopped: the disk holding openrek's data is full ({exc}). Free some space "
+                       "there (or give the server a larger disk), then create a new version to train again. "
+                       "Everything stored before is intact.")
+        else:
+            log.exception("training crashed for %s", request.version_arn)
+            message = f"Training stopped on an internal error: {type(exc).__name__}: {exc}"
+        outcome = TrainingOutcome(status=VersionStatus.TRAINING_FAILED.value, status_message=message)
     return dataclasses.asdict(outcome)

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from openrek.manifests.types import ManifestRecord
 from openrek.store.objects import ObjectStore, ObjectStoreError
+from openrek.store.space_reserve import is_disk_full
 
 
 class ImageCopyError(Exception):
@@ -32,6 +33,10 @@ def copy_images(objects: ObjectStore, records: Sequence[ManifestRecord], bucket:
             objects.copy_object(src_bucket, src_key, bucket, key)
         except ObjectStoreError as exc:
             raise ImageCopyError(f"s3://{src_bucket}/{src_key} could not be copied ({exc.code}: {exc.message})") from None
+        except OSError as exc:
+            if is_disk_full(exc):
+                raise  # not this image's fault: the job says the disk is full
+            raise ImageCopyError(f"s3://{src_bucket}/{src_key} could not be copied ({exc})") from None
         except Exception as exc:  # e.g. the image is sealed under a KMS key that is now disabled
             raise ImageCopyError(f"s3://{src_bucket}/{src_key} could not be copied ({type(exc).__name__}: {exc})") \
                 from None

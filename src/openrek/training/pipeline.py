@@ -25,6 +25,7 @@ from openrek.manifests.output_files import (
 )
 from openrek.manifests.types import Box, ManifestRecord, TerminalManifestError
 from openrek.store.objects import ObjectStore
+from openrek.store.space_reserve import is_disk_full
 from openrek.training.data import Budget, Example
 from openrek.training.evaluation_files import (
     SnapshotClassMap,
@@ -271,6 +272,8 @@ def run_training(
             content_type=JSON_CONTENT_TYPE,
         )
     except Exception as exc:
+        if is_disk_full(exc):
+            raise  # the job says the disk is full
         return _failed(
             f"ERROR_CANNOT_WRITE_OUTPUT_S3_BUCKET: could not write the evaluation files to "
             f"s3://{request.output_bucket}/{summary_key} ({exc}).",

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from openrek.security.kms_errors import NotFoundException, UnsupportedOperationException
+from openrek.security.kms_errors import NotFoundException, UnsupportedOperationException, ValidationException
 from openrek.security.kms_keys import KmsKeys
 from openrek.service.context import RequestContext
 from openrek.service.kms import access
@@ -56,6 +56,12 @@ class KmsProvider:
         if unsupported:
             raise UnsupportedOperationException(
                 f"openrek does not support {', '.join(unsupported)} in {name}; leave it out of the request.")
+        # Members the model leaves optional (Decrypt's CiphertextBlob, for its Recipient form) that openrek needs.
+        missing = [p for p in list(accepted)[2:] if accepted[p].default is inspect.Parameter.empty and p not in kwargs]
+        if missing:
+            member = "".join(part.capitalize() for part in missing[0].split("_"))
+            raise ValidationException(f"1 validation error detected: Value null at '{member[0].lower()}{member[1:]}' "
+                                      "failed to satisfy constraint: Member must not be null")
         return method(ctx.account, ctx.region, **kwargs)  # type: ignore[no-any-return]
 
     create_key = _forwarded("CreateKey")

@@ -30,7 +30,9 @@ A store given `keys` seals every object's bytes (and every part of an upload) as
 Writes stream into `.tmp/`, then the sidecar and the data file are each moved into place with `os.replace`,
 so a reader sees the old object or the new one, never half of one. The sidecar records the data file's inode;
 a sidecar that does not match its data file (a crash between the two renames, or two writers racing) is
-ignored and the etag is recomputed from the bytes. Directories left empty by a delete are removed; a writer
+ignored and the etag is recomputed from the bytes. Readers (GET, HEAD, listings) hold the data file open while
+they read its sidecar, so its inode cannot be freed and reused by a later write meanwhile: an etag and a size
+always come from one write. Directories left empty by a delete are removed; a writer
 that loses the race with that removal recreates the directory and retries. Everything is safe to call from
 many threads, and from several processes sharing one root.
 """
@@ -39,6 +41,7 @@ from __future__ import annotations
 
 import abc
 import copy
+import errno
 import hashlib
 import json
 import os
@@ -369,6 +372,7 @@ _DIR_SUFFIX = "%2F"
 _EMPTY_FILE = "%"
 _META_SUFFIX = ".json"
 _MAX_NAME_BYTES = 255
+_MAX_PATH_BYTES = 4096  # PATH_MAX on Linux, the terminating NUL included
 _UNSAFE = frozenset('%\\:*?"<>|') | {chr(c) for c in range(0x20)} | {"\x7f"}
 _ESCAPE_RE = re.compile(r"%([0-9A-F]{2})")
 
@@ -545,10 +549,26 @@ class DirectoryObjectStore(ObjectStore):
         return self._meta / "_buckets" / f"{bucket}.json"
 
     def _paths(self, bucket: str, key: str) -> tuple[Path, Path]:
+        """The data file and sidecar of `key`; KeyTooLongError if this store cannot hold such a key."""
         parts = _key_parts(bucket, key)
         data = self._bucket_dir(bucket).joinpath(*parts)
         meta = (self._meta / bucket).joinpath(*parts[:-1], parts[-1] + _META_SUFFIX)
+        if max(len(os.fsencode(data)), len(os.fsencode(meta))) >= _MAX_PATH_BYTES:
+            raise KeyTooLongError(
+                "The object key has too many '/'-separated segments (or too many escaped characters) for a "
+                f"path on this object store (at most {_MAX_PATH_BYTES - 1} bytes with the store's root); "
+                "use fewer or shorter segments.", bucket=bucket, key=key)
         return data, meta
+
+    def _paths_to_read(self, bucket: str, key: str) -> tuple[Path, Path] | None:
+        """`_paths`, or None for a valid S3 key this store could never have stored (a segment or path too
+        long for the file system): no such object exists."""
+        try:
+            return self._paths(bucket, key)
+        except KeyTooLongError:
+            if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+                raise  # too long for S3 itself
+            return None
 
     def _lock_for(self, bucket: str, key: str) -> threading.Lock:
         return self._locks[hash((bucket, key)) % len(self._locks)]
@@ -688,7 +708,9 @@ class DirectoryObjectStore(ObjectStore):
         return info
 
     def _info_from(self, bucket: str, key: str, st: os.stat_result, meta_path: Path,
-                   data_file: BinaryIO | None = None, data_path: Path | None = None) -> ObjectInfo:
+                   data_file: BinaryIO) -> ObjectInfo:
+        """The info of the object whose data file is `data_file` (held open; `st` is its fstat): from the
+        sidecar if that was written with this file (same inode and size), else from the bytes."""
         meta = _read_json(meta_path)
         if meta and meta.get("inode") == st.st_ino and meta.get("stored_size", meta.get("size")) == st.st_size \
                 and isinstance(meta.get("size"), int):
@@ -702,11 +724,8 @@ class DirectoryObjectStore(ObjectStore):
                               metadata={str(k): str(v) for k, v in (meta.get("metadata") or {}).items()},
                               encryption=Encryption.from_json(meta.get("encryption")))
         # No sidecar, or one left by an interrupted or racing write: trust the bytes.
-        try:
-            # A duplicate of `data_file` shares its offset: it is rewound before `open_object` reads it.
-            f = open(data_path, "rb") if data_file is None else os.fdopen(os.dup(data_file.fileno()), "rb")  # type: ignore[arg-type]
-        except FileNotFoundError:
-            raise NoSuchKey("The object was deleted while being read.", bucket=bucket, key=key) from None
+        # A duplicate of `data_file` shares its offset: it is rewound before `open_object` reads it.
+        f = os.fdopen(os.dup(data_file.fileno()), "rb")
         with self._plaintext(f) as plain:
             md5 = hashlib.md5()
             size = 0
@@ -714,8 +733,7 @@ class DirectoryObjectStore(ObjectStore):
                 md5.update(chunk)
                 size += len(chunk)
             encryption = plain.encryption if isinstance(plain, SealedReader) else None
-        if data_file is not None:
-            data_file.seek(0)
+        data_file.seek(0)
         return ObjectInfo(bucket=bucket, key=key, size=size, etag=_quote(md5.hexdigest()),
                           last_modified=_from_timestamp(st.st_mtime), encryption=encryption)
 
@@ -739,33 +757,60 @@ class DirectoryObjectStore(ObjectStore):
     def open_object(self, bucket: str, key: str) -> tuple[ObjectInfo, BinaryIO]:
         self._require_bucket(bucket)
         self._permit("s3:GetObject", bucket, key)
-        data_path, meta_path = self._paths(bucket, key)
+        paths = self._paths_to_read(bucket, key)
+        f = self._open_data(paths[0]) if paths is not None else None
+        if f is None:
+            raise self._no_such_key(bucket, key)
+        assert paths is not None
         try:
-            f = open(data_path, "rb")
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            raise self._no_such_key(bucket, key) from None
-        try:
-            info = self._info_from(bucket, key, os.fstat(f.fileno()), meta_path, data_file=f)
+            info = self._info_from(bucket, key, os.fstat(f.fileno()), paths[1], data_file=f)
         except BaseException:
             f.close()
             raise
         return info, self._plaintext(f)
 
+    @staticmethod
+    def _open_data(data_path: Path) -> BinaryIO | None:
+        """The data file open for reading, or None if there is no object there."""
+        try:
+            f = open(data_path, "rb")
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            f.close()
+            return None
+        return f
+
+    def _stat_info(self, bucket: str, key: str, data_path: Path, meta_path: Path) -> ObjectInfo | None:
+        """The object's info read from its data file held open, or None if there is no object there.
+
+        Held open, the data file's inode cannot be freed and reused by a later write while its sidecar is
+        read; a sidecar that names this inode was therefore written with this very file (each write moves
+        its sidecar into place before its data). With only a stat, a concurrent overwrite could free the
+        inode, a third write reuse it for a file of the same size, and that write's etag be paired with
+        the first file's size and bytes.
+        """
+        f = self._open_data(data_path)
+        if f is None:
+            return None
+        with f:
+            return self._info_from(bucket, key, os.fstat(f.fileno()), meta_path, data_file=f)
+
     def head_object(self, bucket: str, key: str) -> ObjectInfo:
         self._require_bucket(bucket)
         self._permit("s3:GetObject", bucket, key)
-        data_path, meta_path = self._paths(bucket, key)
-        try:
-            st = os.stat(data_path)
-        except (FileNotFoundError, NotADirectoryError):
-            raise self._no_such_key(bucket, key) from None
-        if not stat.S_ISREG(st.st_mode):
+        paths = self._paths_to_read(bucket, key)
+        info = self._stat_info(bucket, key, *paths) if paths is not None else None
+        if info is None:
             raise self._no_such_key(bucket, key)
-        return self._info_from(bucket, key, st, meta_path, data_path=data_path)
+        return info
 
     def delete_object(self, bucket: str, key: str) -> None:
         self._require_bucket(bucket)
-        data_path, meta_path = self._paths(bucket, key)
+        paths = self._paths_to_read(bucket, key)
+        if paths is None:
+            return  # no such object could exist
+        data_path, meta_path = paths
         with self._lock_for(bucket, key):
             _unlink_quietly(data_path)
             _unlink_quietly(meta_path)
@@ -787,13 +832,12 @@ class DirectoryObjectStore(ObjectStore):
 
     def _list(self, bucket: str, prefix: str, start_after: str) -> Iterator[ObjectInfo]:
         meta_root = self._meta / bucket
-        for key, path, st in self._walk(bucket, prefix, start_after):
+        for key, path, _ in self._walk(bucket, prefix, start_after):
             parts = path.relative_to(self._bucket_dir(bucket)).parts
             meta_path = meta_root.joinpath(*parts[:-1], parts[-1] + _META_SUFFIX)
-            try:
-                yield self._info_from(bucket, key, st, meta_path, data_path=path)
-            except NoSuchKey:
-                continue  # deleted while we listed
+            info = self._stat_info(bucket, key, path, meta_path)
+            if info is not None:  # else deleted while we listed
+                yield info
 
     def _walk(self, bucket: str, prefix: str, start_after: str) -> Iterator[tuple[str, Path, os.stat_result]]:
         """(key, data path, stat) for each object with the prefix and after start_after, in key order.
@@ -805,7 +849,11 @@ class DirectoryObjectStore(ObjectStore):
         """
         # Start from the deepest directory fully named by the prefix.
         dir_segments = prefix.split("/")[:-1]
-        base = self._bucket_dir(bucket).joinpath(*(_dir_name(s) for s in dir_segments))
+        dir_names = [_dir_name(s) for s in dir_segments]
+        if any(len(name.encode("utf-8", "surrogatepass")) + len(_META_SUFFIX) > _MAX_NAME_BYTES
+               for name in dir_names):
+            return  # no stored key has a segment that long (see `_key_parts`): nothing can match
+        base = self._bucket_dir(bucket).joinpath(*dir_names)
         base_prefix = "".join(s + "/" for s in dir_segments)
         yield from self._walk_dir(base, base_prefix, prefix, start_after)
 
@@ -815,6 +863,10 @@ class DirectoryObjectStore(ObjectStore):
             entries = list(os.scandir(directory))
         except (FileNotFoundError, NotADirectoryError):
             return
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:  # a path no stored key can have (see `_paths`)
+                return
+            raise
         items: list[tuple[str, bool, os.DirEntry[str]]] = []
         for entry in entries:
             name = entry.name
@@ -859,7 +911,7 @@ class DirectoryObjectStore(ObjectStore):
     def create_multipart_upload(self, bucket: str, key: str, content_type: str | None = None,
                                 metadata: dict[str, str] | None = None, encryption: Encryption | None = None) -> str:
         self._require_bucket(bucket)
-        _key_parts(bucket, key)
+        self._paths(bucket, key)  # KeyTooLongError now rather than when completing
         encryption = self._encryption(encryption)
         upload_id = secrets.token_urlsafe(32)
         directory = self._uploads / upload_id

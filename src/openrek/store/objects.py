@@ -12,8 +12,9 @@ On-disk layout of `DirectoryObjectStore(root)`::
     <root>/.meta/<bucket>/<d1>%2F/<f>.json    its sidecar: etag, size, content type, user metadata
     <root>/.meta/_buckets/<bucket>.json   the bucket's creation date ("_" never occurs in bucket names)
     <root>/.uploads/<upload id>/          an in-progress multipart upload: upload.json, part-00001-<md5>-<size>
-    <root>/.tmp/                          temporary files, renamed into place with os.replace; files a crashed
-                                          process left there are removed when a store opens the root a day later
+    <root>/.tmp/                          temporary files, renamed into place with os.replace, named after the
+                                          process writing them: what a crashed or killed one left there is
+                                          removed as soon as a store opens the root
 
 A key is split on "/". Every segment but the last names a directory, written as the encoded segment plus
 "%2F" (the escaped "/"), and the last names a file, written as the encoded segment. Encoding percent-escapes
@@ -83,6 +84,39 @@ def _current_umask() -> int:
 
 # Temp files are created 0600; stored objects get the usual mode for new files instead.
 _FILE_MODE = 0o666 & ~_current_umask()
+
+# Which process writes a temp file rides in its name: "<kind>-<pid>-<incarnation>-<random>". A store that
+# opens the root removes the temp files of writers that are gone (a crash, kill -9) at once: those whose
+# process is not alive, and those of an earlier process that had this one's pid (a restarted container's
+# server is often pid 1 again). The incarnation is drawn once per process (a forked child has another pid).
+_INCARNATION = secrets.token_hex(4)
+_TEMP_NAME = re.compile(r"[a-z]+-([0-9]{1,10})-([0-9a-f]{8})-")
+
+
+def _temp_prefix(kind: str) -> str:
+    return f"{kind}-{os.getpid()}-{_INCARNATION}-"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # someone else's process, or a pid we cannot ask about: assume it writes
+    return True
+
+
+def _temp_owner_gone(name: str) -> bool | None:
+    """True if the temp file `name` belongs to a writer that is gone, False if it may still be written,
+    None if its name does not say (a file from before names carried their writer)."""
+    m = _TEMP_NAME.match(name)
+    if m is None:
+        return None
+    pid, incarnation = int(m.group(1)), m.group(2)
+    if pid == os.getpid():
+        return incarnation != _INCARNATION
+    return not _process_alive(pid)
 
 
 # --------------------------------------------------------------------------------------------------- errors
@@ -437,7 +471,7 @@ def _normalize_etag(etag: str) -> str:
 
 
 def _write_json_atomic(path: Path, obj: object, tmp_dir: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix="json-")
+    fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix=_temp_prefix("json"))
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(obj, f)
@@ -532,10 +566,19 @@ class DirectoryObjectStore(ObjectStore):
         return view
 
     def _remove_stale_temp_files(self, max_age_s: float = 24 * 3600) -> None:
+        """Remove what crashed or killed writers left in `.tmp/`: files (and deleted buckets' directories)
+        whose writer is gone, at once, and files whose name does not say their writer once a day old."""
         cutoff = time.time() - max_age_s
         for entry in os.scandir(self._tmp):
             try:
-                if entry.stat().st_mtime < cutoff:
+                gone = _temp_owner_gone(entry.name)
+                if gone is None:
+                    gone = entry.stat(follow_symlinks=False).st_mtime < cutoff
+                if not gone:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
                     os.unlink(entry.path)
             except OSError:
                 continue
@@ -656,7 +699,7 @@ class DirectoryObjectStore(ObjectStore):
                encryption: Encryption | None) -> tuple[Path, int, str]:
         """Write `data` (sealed as `encryption` says, if it says) to a temp file; return its path and the
         plaintext's size and md5 hex."""
-        fd, tmp = tempfile.mkstemp(dir=self._tmp, prefix=prefix)
+        fd, tmp = tempfile.mkstemp(dir=self._tmp, prefix=_temp_prefix(prefix))
         md5 = hashlib.md5()
         size = 0
         try:
@@ -680,7 +723,7 @@ class DirectoryObjectStore(ObjectStore):
         self._permit("s3:PutObject", bucket, key)
         data_path, meta_path = self._paths(bucket, key)
         encryption = self._encryption(encryption)
-        tmp, size, md5 = self._spool(data, "put-", encryption)
+        tmp, size, md5 = self._spool(data, "put", encryption)
         return self._commit(bucket, key, tmp, size, _quote(md5), content_type, metadata, data_path, meta_path,
                             encryption)
 
@@ -934,7 +977,7 @@ class DirectoryObjectStore(ObjectStore):
             raise InvalidArgument(f"Part number must be an integer between 1 and {MAX_PART_NUMBER}.",
                                   bucket=bucket, key=key)
         # Parts are sealed like the object they will become (a part is as sensitive as the object).
-        tmp, size, md5 = self._spool(data, "part-", Encryption.from_json(upload.get("encryption")))
+        tmp, size, md5 = self._spool(data, "part", Encryption.from_json(upload.get("encryption")))
         etag = _quote(md5)
         try:
             # The part's md5 and plaintext size ride in its file name, so a part and its etag are replaced
@@ -998,7 +1041,7 @@ class DirectoryObjectStore(ObjectStore):
                     yield from _iter_chunks(src)
 
         try:
-            tmp, total, _ = self._spool(plaintext(), "mpu-", encryption)
+            tmp, total, _ = self._spool(plaintext(), "mpu", encryption)
         except FileNotFoundError:
             raise NoSuchUpload(f"The multipart upload {upload_id!r} was aborted or completed meanwhile.",
                                bucket=bucket, key=key) from None

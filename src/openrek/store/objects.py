@@ -11,6 +11,8 @@ On-disk layout of `DirectoryObjectStore(root)`::
     <root>/<bucket>/<d1>%2F/<d2>%2F/<f>   the object's bytes, for key "d1/d2/f"
     <root>/.meta/<bucket>/<d1>%2F/<f>.json    its sidecar: etag, size, content type, user metadata
     <root>/.meta/_buckets/<bucket>.json   the bucket's creation date ("_" never occurs in bucket names)
+    <root>/.meta/_locks/<bucket>          the bucket's lock file (flock): writes into the bucket share it,
+                                          creating or deleting the bucket holds it alone
     <root>/.uploads/<upload id>/          an in-progress multipart upload: upload.json, part-00001-<md5>-<size>
     <root>/.tmp/                          temporary files, renamed into place with os.replace, named after the
                                           process writing them: what a crashed or killed one left there is
@@ -33,14 +35,17 @@ so a reader sees the old object or the new one, never half of one. The sidecar r
 a sidecar that does not match its data file (a crash between the two renames, or two writers racing) is
 ignored and the etag is recomputed from the bytes. Readers (GET, HEAD, listings) hold the data file open while
 they read its sidecar, so its inode cannot be freed and reused by a later write meanwhile: an etag and a size
-always come from one write. Directories left empty by a delete are removed; a writer
-that loses the race with that removal recreates the directory and retries. Everything is safe to call from
-many threads, and from several processes sharing one root.
+always come from one write. A write into a bucket and the bucket's deletion exclude each other (the bucket's
+lock), so an acknowledged object is never deleted with its bucket and a deleted bucket never comes back;
+a deletion renames the bucket's directory away first, so it is gone at once. Directories left empty by a
+delete are removed; a writer that loses the race with that removal recreates the directory and retries.
+Everything is safe to call from many threads, and from several processes sharing one root.
 """
 
 from __future__ import annotations
 
 import abc
+import contextlib
 import copy
 import errno
 import hashlib
@@ -58,6 +63,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: bucket locks then hold between the threads of one process only
+    fcntl = None  # type: ignore[assignment]
 
 from openrek.store.sealed_files import (
     PEEK_BYTES,
@@ -542,10 +552,11 @@ class DirectoryObjectStore(ObjectStore):
         self._meta = self.root / ".meta"
         self._uploads = self.root / ".uploads"
         self._tmp = self.root / ".tmp"
-        for d in (self.root, self._meta, self._uploads, self._tmp):
+        self._bucket_locks = self._meta / "_locks"  # "_" never occurs in bucket names
+        for d in (self.root, self._meta, self._uploads, self._tmp, self._bucket_locks):
             d.mkdir(parents=True, exist_ok=True)
         self._locks = [threading.Lock() for _ in range(64)]
-        self._bucket_lock = threading.Lock()
+        self._thread_bucket_locks = [threading.Lock() for _ in range(16)]  # without fcntl only
         self._remove_stale_temp_files()
 
     def acting_for(self, check: AccessCheck | None) -> DirectoryObjectStore:
@@ -616,6 +627,33 @@ class DirectoryObjectStore(ObjectStore):
     def _lock_for(self, bucket: str, key: str) -> threading.Lock:
         return self._locks[hash((bucket, key)) % len(self._locks)]
 
+    @contextlib.contextmanager
+    def _bucket_guard(self, bucket: str, *, exclusive: bool) -> Iterator[None]:
+        """Hold the bucket's lock: shared by the writes that put something into the bucket (an object's
+        commit, a new upload), exclusive for what creates or deletes the bucket or rewrites its record.
+
+        So a write and the bucket's deletion never overlap: a write either lands before the deletion looks
+        (which then fails BucketNotEmpty) or finds the bucket gone (NoSuchBucket); an acknowledged object
+        is never deleted with its bucket, and a deleted bucket is never recreated by a late write. The lock
+        is an flock(2) on a file per bucket name, so it holds between the processes sharing the root (the
+        server and its training workers) as between threads; each holder opens the file itself.
+        """
+        try:
+            validate_bucket_name(bucket)  # the lock file is named after it
+        except InvalidBucketName:
+            raise NoSuchBucket(f"The bucket {bucket!r} does not exist.", bucket=bucket) from None
+        if fcntl is None:
+            lock = self._thread_bucket_locks[hash(bucket) % len(self._thread_bucket_locks)]
+            with lock:
+                yield
+            return
+        fd = os.open(self._bucket_locks / bucket, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
     def _require_bucket(self, bucket: str) -> None:
         if not self.bucket_exists(bucket):
             raise NoSuchBucket(f"The bucket {bucket!r} does not exist.", bucket=bucket)
@@ -624,7 +662,7 @@ class DirectoryObjectStore(ObjectStore):
 
     def create_bucket(self, bucket: str, owner: str | None = None) -> None:
         validate_bucket_name(bucket)
-        with self._bucket_lock:
+        with self._bucket_guard(bucket, exclusive=True):
             try:
                 self._bucket_dir(bucket).mkdir()
             except FileExistsError:
@@ -641,7 +679,7 @@ class DirectoryObjectStore(ObjectStore):
         return policy if isinstance(policy, str) else None
 
     def set_bucket_policy(self, bucket: str, policy: str | None) -> None:
-        with self._bucket_lock:
+        with self._bucket_guard(bucket, exclusive=True):
             self._require_bucket(bucket)
             meta = dict(_read_json(self._bucket_meta_file(bucket)) or {"created": _now().isoformat()})
             if policy is None:
@@ -656,16 +694,20 @@ class DirectoryObjectStore(ObjectStore):
         return owner if isinstance(owner, str) else None
 
     def delete_bucket(self, bucket: str) -> None:
-        with self._bucket_lock:
+        with self._bucket_guard(bucket, exclusive=True):
             self._require_bucket(bucket)
             if next(self._walk(bucket, "", ""), None) is not None:
                 raise BucketNotEmpty(
                     f"The bucket {bucket!r} is not empty: delete its objects first.", bucket=bucket)
             for upload in self.list_multipart_uploads(bucket):
                 shutil.rmtree(self._uploads / upload.upload_id, ignore_errors=True)
+            # One rename makes the bucket gone for every process at once; a crash after it leaves only
+            # leftovers no bucket refers to (the directory in .tmp is removed when a store next opens).
+            tombstone = self._tmp / f"{_temp_prefix('deleted')}{secrets.token_hex(8)}"
+            os.rename(self._bucket_dir(bucket), tombstone)
             shutil.rmtree(self._meta / bucket, ignore_errors=True)
             _unlink_quietly(self._bucket_meta_file(bucket))
-            shutil.rmtree(self._bucket_dir(bucket))
+            shutil.rmtree(tombstone, ignore_errors=True)
 
     def bucket_exists(self, bucket: str) -> bool:
         try:
@@ -740,7 +782,7 @@ class DirectoryObjectStore(ObjectStore):
                        "metadata": info.metadata}
             if encryption is not None:
                 sidecar["encryption"] = encryption.to_json()
-            with self._lock_for(bucket, key):
+            with self._bucket_guard(bucket, exclusive=False), self._lock_for(bucket, key):
                 if not self._bucket_dir(bucket).is_dir():
                     raise NoSuchBucket(f"The bucket {bucket!r} does not exist.", bucket=bucket)
                 _write_json_atomic(meta_path, sidecar, self._tmp)
@@ -958,12 +1000,14 @@ class DirectoryObjectStore(ObjectStore):
         encryption = self._encryption(encryption)
         upload_id = secrets.token_urlsafe(32)
         directory = self._uploads / upload_id
-        directory.mkdir()
         upload = {"bucket": bucket, "key": key, "content_type": content_type, "metadata": dict(metadata or {}),
                   "initiated": _now().isoformat()}
         if encryption is not None:
             upload["encryption"] = encryption.to_json()
-        _write_json_atomic(directory / "upload.json", upload, self._tmp)
+        with self._bucket_guard(bucket, exclusive=False):  # not into a bucket being deleted
+            self._require_bucket(bucket)
+            directory.mkdir()
+            _write_json_atomic(directory / "upload.json", upload, self._tmp)
         return upload_id
 
     def upload_encryption(self, bucket: str, key: str, upload_id: str) -> Encryption | None:

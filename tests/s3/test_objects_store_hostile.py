@@ -233,11 +233,13 @@ def test_opening_a_store_removes_the_temp_files_of_dead_writers(tmp_path: Path) 
             f"put-{live.pid}-0123abcd-xyz": True,  # a live worker's
             "put-legacyname": True,  # a name that does not say its writer, and fresh
             "json-old-legacy": False,  # ... and a day old
+            f"put-{live.pid}-0123abcd-old": False,  # a day old: stale, whoever has that pid now
         }
         for name in files:
             (tmp / name).write_bytes(b"spooled")
         old = time.time() - 2 * 24 * 3600
-        os.utime(tmp / "json-old-legacy", (old, old))
+        for name in ("json-old-legacy", f"put-{live.pid}-0123abcd-old"):
+            os.utime(tmp / name, (old, old))
         tombstone = tmp / f"deleted-{dead}-0123abcd-bucket"  # a deleted bucket's directory, mid-removal
         (tombstone / "a%2F").mkdir(parents=True)
         (tombstone / "a%2F" / "b").write_bytes(b"x")

@@ -578,13 +578,14 @@ class DirectoryObjectStore(ObjectStore):
 
     def _remove_stale_temp_files(self, max_age_s: float = 24 * 3600) -> None:
         """Remove what crashed or killed writers left in `.tmp/`: files (and deleted buckets' directories)
-        whose writer is gone, at once, and files whose name does not say their writer once a day old."""
+        whose writer is gone, at once, and any file a day old (a name from before names carried their
+        writer, or a pid now reused by another process)."""
         cutoff = time.time() - max_age_s
         for entry in os.scandir(self._tmp):
             try:
-                gone = _temp_owner_gone(entry.name)
-                if gone is None:
-                    gone = entry.stat(follow_symlinks=False).st_mtime < cutoff
+                # A writer keeps its file fresh, so one untouched for a day is stale whoever it names
+                # (its pid may since belong to another process).
+                gone = _temp_owner_gone(entry.name) or entry.stat(follow_symlinks=False).st_mtime < cutoff
                 if not gone:
                     continue
                 if entry.is_dir(follow_symlinks=False):

@@ -7,13 +7,14 @@ bucket) to openrek's own endpoints (model export, accounts); everything else is 
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -30,6 +31,8 @@ from openrek.security.authenticator import Authenticator, principal_of
 from openrek.security.sigv4 import SigV4Error, SigV4ErrorKind
 from openrek.service.context import RequestContext
 from openrek.store.objects import ObjectStore
+
+logger = logging.getLogger(__name__)
 
 
 def create_app(
@@ -54,6 +57,13 @@ def create_app(
     services = JsonServices([rekognition_service(provider), *json_services])
 
     async def dispatch(request: Request) -> Response:
+        try:
+            return await serve(request)
+        except ClientDisconnect:  # the client went away while its body was being read: nobody to answer
+            logger.info("client went away during %s %s", request.method, request.url.path)
+            return Response(b"", status_code=400)
+
+    async def serve(request: Request) -> Response:
         request_id = str(uuid.uuid4())
         query = query_service(request, credential_scope(request.headers, request.url.query))
         if query is not None:

@@ -185,7 +185,7 @@ def _from_http_date(value: str) -> str | None:
 
     try:
         return parsedate_to_datetime(value).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, IndexError):  # an 11-digit year overflows
         return None
 
 

@@ -11,9 +11,12 @@ On-disk layout of `DirectoryObjectStore(root)`::
     <root>/<bucket>/<d1>%2F/<d2>%2F/<f>   the object's bytes, for key "d1/d2/f"
     <root>/.meta/<bucket>/<d1>%2F/<f>.json    its sidecar: etag, size, content type, user metadata
     <root>/.meta/_buckets/<bucket>.json   the bucket's creation date ("_" never occurs in bucket names)
+    <root>/.meta/_locks/<bucket>          the bucket's lock file (flock): writes into the bucket share it,
+                                          creating or deleting the bucket holds it alone
     <root>/.uploads/<upload id>/          an in-progress multipart upload: upload.json, part-00001-<md5>-<size>
-    <root>/.tmp/                          temporary files, renamed into place with os.replace; files a crashed
-                                          process left there are removed when a store opens the root a day later
+    <root>/.tmp/                          temporary files, renamed into place with os.replace, named after the
+                                          process writing them: what a crashed or killed one left there is
+                                          removed as soon as a store opens the root
 
 A key is split on "/". Every segment but the last names a directory, written as the encoded segment plus
 "%2F" (the escaped "/"), and the last names a file, written as the encoded segment. Encoding percent-escapes
@@ -30,15 +33,21 @@ A store given `keys` seals every object's bytes (and every part of an upload) as
 Writes stream into `.tmp/`, then the sidecar and the data file are each moved into place with `os.replace`,
 so a reader sees the old object or the new one, never half of one. The sidecar records the data file's inode;
 a sidecar that does not match its data file (a crash between the two renames, or two writers racing) is
-ignored and the etag is recomputed from the bytes. Directories left empty by a delete are removed; a writer
-that loses the race with that removal recreates the directory and retries. Everything is safe to call from
-many threads, and from several processes sharing one root.
+ignored and the etag is recomputed from the bytes. Readers (GET, HEAD, listings) hold the data file open while
+they read its sidecar, so its inode cannot be freed and reused by a later write meanwhile: an etag and a size
+always come from one write. A write into a bucket and the bucket's deletion exclude each other (the bucket's
+lock), so an acknowledged object is never deleted with its bucket and a deleted bucket never comes back;
+a deletion renames the bucket's directory away first, so it is gone at once. Directories left empty by a
+delete are removed; a writer that loses the race with that removal recreates the directory and retries.
+Everything is safe to call from many threads, and from several processes sharing one root.
 """
 
 from __future__ import annotations
 
 import abc
+import contextlib
 import copy
+import errno
 import hashlib
 import json
 import os
@@ -54,6 +63,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: bucket locks then hold between the threads of one process only
+    fcntl = None  # type: ignore[assignment]
 
 from openrek.store.sealed_files import (
     PEEK_BYTES,
@@ -80,6 +94,39 @@ def _current_umask() -> int:
 
 # Temp files are created 0600; stored objects get the usual mode for new files instead.
 _FILE_MODE = 0o666 & ~_current_umask()
+
+# Which process writes a temp file rides in its name: "<kind>-<pid>-<incarnation>-<random>". A store that
+# opens the root removes the temp files of writers that are gone (a crash, kill -9) at once: those whose
+# process is not alive, and those of an earlier process that had this one's pid (a restarted container's
+# server is often pid 1 again). The incarnation is drawn once per process (a forked child has another pid).
+_INCARNATION = secrets.token_hex(4)
+_TEMP_NAME = re.compile(r"[a-z]+-([0-9]{1,10})-([0-9a-f]{8})-")
+
+
+def _temp_prefix(kind: str) -> str:
+    return f"{kind}-{os.getpid()}-{_INCARNATION}-"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # someone else's process, or a pid we cannot ask about: assume it writes
+    return True
+
+
+def _temp_owner_gone(name: str) -> bool | None:
+    """True if the temp file `name` belongs to a writer that is gone, False if it may still be written,
+    None if its name does not say (a file from before names carried their writer)."""
+    m = _TEMP_NAME.match(name)
+    if m is None:
+        return None
+    pid, incarnation = int(m.group(1)), m.group(2)
+    if pid == os.getpid():
+        return incarnation != _INCARNATION
+    return not _process_alive(pid)
 
 
 # --------------------------------------------------------------------------------------------------- errors
@@ -369,6 +416,7 @@ _DIR_SUFFIX = "%2F"
 _EMPTY_FILE = "%"
 _META_SUFFIX = ".json"
 _MAX_NAME_BYTES = 255
+_MAX_PATH_BYTES = 4096  # PATH_MAX on Linux, the terminating NUL included
 _UNSAFE = frozenset('%\\:*?"<>|') | {chr(c) for c in range(0x20)} | {"\x7f"}
 _ESCAPE_RE = re.compile(r"%([0-9A-F]{2})")
 
@@ -433,7 +481,7 @@ def _normalize_etag(etag: str) -> str:
 
 
 def _write_json_atomic(path: Path, obj: object, tmp_dir: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix="json-")
+    fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix=_temp_prefix("json"))
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(obj, f)
@@ -504,10 +552,11 @@ class DirectoryObjectStore(ObjectStore):
         self._meta = self.root / ".meta"
         self._uploads = self.root / ".uploads"
         self._tmp = self.root / ".tmp"
-        for d in (self.root, self._meta, self._uploads, self._tmp):
+        self._bucket_locks = self._meta / "_locks"  # "_" never occurs in bucket names
+        for d in (self.root, self._meta, self._uploads, self._tmp, self._bucket_locks):
             d.mkdir(parents=True, exist_ok=True)
         self._locks = [threading.Lock() for _ in range(64)]
-        self._bucket_lock = threading.Lock()
+        self._thread_bucket_locks = [threading.Lock() for _ in range(16)]  # without fcntl only
         self._remove_stale_temp_files()
 
     def acting_for(self, check: AccessCheck | None) -> DirectoryObjectStore:
@@ -528,10 +577,20 @@ class DirectoryObjectStore(ObjectStore):
         return view
 
     def _remove_stale_temp_files(self, max_age_s: float = 24 * 3600) -> None:
+        """Remove what crashed or killed writers left in `.tmp/`: files (and deleted buckets' directories)
+        whose writer is gone, at once, and any file a day old (a name from before names carried their
+        writer, or a pid now reused by another process)."""
         cutoff = time.time() - max_age_s
         for entry in os.scandir(self._tmp):
             try:
-                if entry.stat().st_mtime < cutoff:
+                # A writer keeps its file fresh, so one untouched for a day is stale whoever it names
+                # (its pid may since belong to another process).
+                gone = _temp_owner_gone(entry.name) or entry.stat(follow_symlinks=False).st_mtime < cutoff
+                if not gone:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
                     os.unlink(entry.path)
             except OSError:
                 continue
@@ -545,13 +604,56 @@ class DirectoryObjectStore(ObjectStore):
         return self._meta / "_buckets" / f"{bucket}.json"
 
     def _paths(self, bucket: str, key: str) -> tuple[Path, Path]:
+        """The data file and sidecar of `key`; KeyTooLongError if this store cannot hold such a key."""
         parts = _key_parts(bucket, key)
         data = self._bucket_dir(bucket).joinpath(*parts)
         meta = (self._meta / bucket).joinpath(*parts[:-1], parts[-1] + _META_SUFFIX)
+        if max(len(os.fsencode(data)), len(os.fsencode(meta))) >= _MAX_PATH_BYTES:
+            raise KeyTooLongError(
+                "The object key has too many '/'-separated segments (or too many escaped characters) for a "
+                f"path on this object store (at most {_MAX_PATH_BYTES - 1} bytes with the store's root); "
+                "use fewer or shorter segments.", bucket=bucket, key=key)
         return data, meta
+
+    def _paths_to_read(self, bucket: str, key: str) -> tuple[Path, Path] | None:
+        """`_paths`, or None for a valid S3 key this store could never have stored (a segment or path too
+        long for the file system): no such object exists."""
+        try:
+            return self._paths(bucket, key)
+        except KeyTooLongError:
+            if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+                raise  # too long for S3 itself
+            return None
 
     def _lock_for(self, bucket: str, key: str) -> threading.Lock:
         return self._locks[hash((bucket, key)) % len(self._locks)]
+
+    @contextlib.contextmanager
+    def _bucket_guard(self, bucket: str, *, exclusive: bool) -> Iterator[None]:
+        """Hold the bucket's lock: shared by the writes that put something into the bucket (an object's
+        commit, a new upload), exclusive for what creates or deletes the bucket or rewrites its record.
+
+        So a write and the bucket's deletion never overlap: a write either lands before the deletion looks
+        (which then fails BucketNotEmpty) or finds the bucket gone (NoSuchBucket); an acknowledged object
+        is never deleted with its bucket, and a deleted bucket is never recreated by a late write. The lock
+        is an flock(2) on a file per bucket name, so it holds between the processes sharing the root (the
+        server and its training workers) as between threads; each holder opens the file itself.
+        """
+        try:
+            validate_bucket_name(bucket)  # the lock file is named after it
+        except InvalidBucketName:
+            raise NoSuchBucket(f"The bucket {bucket!r} does not exist.", bucket=bucket) from None
+        if fcntl is None:
+            lock = self._thread_bucket_locks[hash(bucket) % len(self._thread_bucket_locks)]
+            with lock:
+                yield
+            return
+        fd = os.open(self._bucket_locks / bucket, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     def _require_bucket(self, bucket: str) -> None:
         if not self.bucket_exists(bucket):
@@ -561,7 +663,7 @@ class DirectoryObjectStore(ObjectStore):
 
     def create_bucket(self, bucket: str, owner: str | None = None) -> None:
         validate_bucket_name(bucket)
-        with self._bucket_lock:
+        with self._bucket_guard(bucket, exclusive=True):
             try:
                 self._bucket_dir(bucket).mkdir()
             except FileExistsError:
@@ -578,7 +680,7 @@ class DirectoryObjectStore(ObjectStore):
         return policy if isinstance(policy, str) else None
 
     def set_bucket_policy(self, bucket: str, policy: str | None) -> None:
-        with self._bucket_lock:
+        with self._bucket_guard(bucket, exclusive=True):
             self._require_bucket(bucket)
             meta = dict(_read_json(self._bucket_meta_file(bucket)) or {"created": _now().isoformat()})
             if policy is None:
@@ -593,16 +695,20 @@ class DirectoryObjectStore(ObjectStore):
         return owner if isinstance(owner, str) else None
 
     def delete_bucket(self, bucket: str) -> None:
-        with self._bucket_lock:
+        with self._bucket_guard(bucket, exclusive=True):
             self._require_bucket(bucket)
             if next(self._walk(bucket, "", ""), None) is not None:
                 raise BucketNotEmpty(
                     f"The bucket {bucket!r} is not empty: delete its objects first.", bucket=bucket)
             for upload in self.list_multipart_uploads(bucket):
                 shutil.rmtree(self._uploads / upload.upload_id, ignore_errors=True)
+            # One rename makes the bucket gone for every process at once; a crash after it leaves only
+            # leftovers no bucket refers to (the directory in .tmp is removed when a store next opens).
+            tombstone = self._tmp / f"{_temp_prefix('deleted')}{secrets.token_hex(8)}"
+            os.rename(self._bucket_dir(bucket), tombstone)
             shutil.rmtree(self._meta / bucket, ignore_errors=True)
             _unlink_quietly(self._bucket_meta_file(bucket))
-            shutil.rmtree(self._bucket_dir(bucket))
+            shutil.rmtree(tombstone, ignore_errors=True)
 
     def bucket_exists(self, bucket: str) -> bool:
         try:
@@ -636,7 +742,7 @@ class DirectoryObjectStore(ObjectStore):
                encryption: Encryption | None) -> tuple[Path, int, str]:
         """Write `data` (sealed as `encryption` says, if it says) to a temp file; return its path and the
         plaintext's size and md5 hex."""
-        fd, tmp = tempfile.mkstemp(dir=self._tmp, prefix=prefix)
+        fd, tmp = tempfile.mkstemp(dir=self._tmp, prefix=_temp_prefix(prefix))
         md5 = hashlib.md5()
         size = 0
         try:
@@ -660,7 +766,7 @@ class DirectoryObjectStore(ObjectStore):
         self._permit("s3:PutObject", bucket, key)
         data_path, meta_path = self._paths(bucket, key)
         encryption = self._encryption(encryption)
-        tmp, size, md5 = self._spool(data, "put-", encryption)
+        tmp, size, md5 = self._spool(data, "put", encryption)
         return self._commit(bucket, key, tmp, size, _quote(md5), content_type, metadata, data_path, meta_path,
                             encryption)
 
@@ -677,7 +783,7 @@ class DirectoryObjectStore(ObjectStore):
                        "metadata": info.metadata}
             if encryption is not None:
                 sidecar["encryption"] = encryption.to_json()
-            with self._lock_for(bucket, key):
+            with self._bucket_guard(bucket, exclusive=False), self._lock_for(bucket, key):
                 if not self._bucket_dir(bucket).is_dir():
                     raise NoSuchBucket(f"The bucket {bucket!r} does not exist.", bucket=bucket)
                 _write_json_atomic(meta_path, sidecar, self._tmp)
@@ -688,7 +794,9 @@ class DirectoryObjectStore(ObjectStore):
         return info
 
     def _info_from(self, bucket: str, key: str, st: os.stat_result, meta_path: Path,
-                   data_file: BinaryIO | None = None, data_path: Path | None = None) -> ObjectInfo:
+                   data_file: BinaryIO) -> ObjectInfo:
+        """The info of the object whose data file is `data_file` (held open; `st` is its fstat): from the
+        sidecar if that was written with this file (same inode and size), else from the bytes."""
         meta = _read_json(meta_path)
         if meta and meta.get("inode") == st.st_ino and meta.get("stored_size", meta.get("size")) == st.st_size \
                 and isinstance(meta.get("size"), int):
@@ -702,11 +810,8 @@ class DirectoryObjectStore(ObjectStore):
                               metadata={str(k): str(v) for k, v in (meta.get("metadata") or {}).items()},
                               encryption=Encryption.from_json(meta.get("encryption")))
         # No sidecar, or one left by an interrupted or racing write: trust the bytes.
-        try:
-            # A duplicate of `data_file` shares its offset: it is rewound before `open_object` reads it.
-            f = open(data_path, "rb") if data_file is None else os.fdopen(os.dup(data_file.fileno()), "rb")  # type: ignore[arg-type]
-        except FileNotFoundError:
-            raise NoSuchKey("The object was deleted while being read.", bucket=bucket, key=key) from None
+        # A duplicate of `data_file` shares its offset: it is rewound before `open_object` reads it.
+        f = os.fdopen(os.dup(data_file.fileno()), "rb")
         with self._plaintext(f) as plain:
             md5 = hashlib.md5()
             size = 0
@@ -714,8 +819,7 @@ class DirectoryObjectStore(ObjectStore):
                 md5.update(chunk)
                 size += len(chunk)
             encryption = plain.encryption if isinstance(plain, SealedReader) else None
-        if data_file is not None:
-            data_file.seek(0)
+        data_file.seek(0)
         return ObjectInfo(bucket=bucket, key=key, size=size, etag=_quote(md5.hexdigest()),
                           last_modified=_from_timestamp(st.st_mtime), encryption=encryption)
 
@@ -739,33 +843,60 @@ class DirectoryObjectStore(ObjectStore):
     def open_object(self, bucket: str, key: str) -> tuple[ObjectInfo, BinaryIO]:
         self._require_bucket(bucket)
         self._permit("s3:GetObject", bucket, key)
-        data_path, meta_path = self._paths(bucket, key)
+        paths = self._paths_to_read(bucket, key)
+        f = self._open_data(paths[0]) if paths is not None else None
+        if f is None:
+            raise self._no_such_key(bucket, key)
+        assert paths is not None
         try:
-            f = open(data_path, "rb")
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            raise self._no_such_key(bucket, key) from None
-        try:
-            info = self._info_from(bucket, key, os.fstat(f.fileno()), meta_path, data_file=f)
+            info = self._info_from(bucket, key, os.fstat(f.fileno()), paths[1], data_file=f)
         except BaseException:
             f.close()
             raise
         return info, self._plaintext(f)
 
+    @staticmethod
+    def _open_data(data_path: Path) -> BinaryIO | None:
+        """The data file open for reading, or None if there is no object there."""
+        try:
+            f = open(data_path, "rb")
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            f.close()
+            return None
+        return f
+
+    def _stat_info(self, bucket: str, key: str, data_path: Path, meta_path: Path) -> ObjectInfo | None:
+        """The object's info read from its data file held open, or None if there is no object there.
+
+        Held open, the data file's inode cannot be freed and reused by a later write while its sidecar is
+        read; a sidecar that names this inode was therefore written with this very file (each write moves
+        its sidecar into place before its data). With only a stat, a concurrent overwrite could free the
+        inode, a third write reuse it for a file of the same size, and that write's etag be paired with
+        the first file's size and bytes.
+        """
+        f = self._open_data(data_path)
+        if f is None:
+            return None
+        with f:
+            return self._info_from(bucket, key, os.fstat(f.fileno()), meta_path, data_file=f)
+
     def head_object(self, bucket: str, key: str) -> ObjectInfo:
         self._require_bucket(bucket)
         self._permit("s3:GetObject", bucket, key)
-        data_path, meta_path = self._paths(bucket, key)
-        try:
-            st = os.stat(data_path)
-        except (FileNotFoundError, NotADirectoryError):
-            raise self._no_such_key(bucket, key) from None
-        if not stat.S_ISREG(st.st_mode):
+        paths = self._paths_to_read(bucket, key)
+        info = self._stat_info(bucket, key, *paths) if paths is not None else None
+        if info is None:
             raise self._no_such_key(bucket, key)
-        return self._info_from(bucket, key, st, meta_path, data_path=data_path)
+        return info
 
     def delete_object(self, bucket: str, key: str) -> None:
         self._require_bucket(bucket)
-        data_path, meta_path = self._paths(bucket, key)
+        paths = self._paths_to_read(bucket, key)
+        if paths is None:
+            return  # no such object could exist
+        data_path, meta_path = paths
         with self._lock_for(bucket, key):
             _unlink_quietly(data_path)
             _unlink_quietly(meta_path)
@@ -787,13 +918,12 @@ class DirectoryObjectStore(ObjectStore):
 
     def _list(self, bucket: str, prefix: str, start_after: str) -> Iterator[ObjectInfo]:
         meta_root = self._meta / bucket
-        for key, path, st in self._walk(bucket, prefix, start_after):
+        for key, path, _ in self._walk(bucket, prefix, start_after):
             parts = path.relative_to(self._bucket_dir(bucket)).parts
             meta_path = meta_root.joinpath(*parts[:-1], parts[-1] + _META_SUFFIX)
-            try:
-                yield self._info_from(bucket, key, st, meta_path, data_path=path)
-            except NoSuchKey:
-                continue  # deleted while we listed
+            info = self._stat_info(bucket, key, path, meta_path)
+            if info is not None:  # else deleted while we listed
+                yield info
 
     def _walk(self, bucket: str, prefix: str, start_after: str) -> Iterator[tuple[str, Path, os.stat_result]]:
         """(key, data path, stat) for each object with the prefix and after start_after, in key order.
@@ -805,7 +935,11 @@ class DirectoryObjectStore(ObjectStore):
         """
         # Start from the deepest directory fully named by the prefix.
         dir_segments = prefix.split("/")[:-1]
-        base = self._bucket_dir(bucket).joinpath(*(_dir_name(s) for s in dir_segments))
+        dir_names = [_dir_name(s) for s in dir_segments]
+        if any(len(name.encode("utf-8", "surrogatepass")) + len(_META_SUFFIX) > _MAX_NAME_BYTES
+               for name in dir_names):
+            return  # no stored key has a segment that long (see `_key_parts`): nothing can match
+        base = self._bucket_dir(bucket).joinpath(*dir_names)
         base_prefix = "".join(s + "/" for s in dir_segments)
         yield from self._walk_dir(base, base_prefix, prefix, start_after)
 
@@ -815,6 +949,10 @@ class DirectoryObjectStore(ObjectStore):
             entries = list(os.scandir(directory))
         except (FileNotFoundError, NotADirectoryError):
             return
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:  # a path no stored key can have (see `_paths`)
+                return
+            raise
         items: list[tuple[str, bool, os.DirEntry[str]]] = []
         for entry in entries:
             name = entry.name
@@ -859,16 +997,18 @@ class DirectoryObjectStore(ObjectStore):
     def create_multipart_upload(self, bucket: str, key: str, content_type: str | None = None,
                                 metadata: dict[str, str] | None = None, encryption: Encryption | None = None) -> str:
         self._require_bucket(bucket)
-        _key_parts(bucket, key)
+        self._paths(bucket, key)  # KeyTooLongError now rather than when completing
         encryption = self._encryption(encryption)
         upload_id = secrets.token_urlsafe(32)
         directory = self._uploads / upload_id
-        directory.mkdir()
         upload = {"bucket": bucket, "key": key, "content_type": content_type, "metadata": dict(metadata or {}),
                   "initiated": _now().isoformat()}
         if encryption is not None:
             upload["encryption"] = encryption.to_json()
-        _write_json_atomic(directory / "upload.json", upload, self._tmp)
+        with self._bucket_guard(bucket, exclusive=False):  # not into a bucket being deleted
+            self._require_bucket(bucket)
+            directory.mkdir()
+            _write_json_atomic(directory / "upload.json", upload, self._tmp)
         return upload_id
 
     def upload_encryption(self, bucket: str, key: str, upload_id: str) -> Encryption | None:
@@ -882,7 +1022,7 @@ class DirectoryObjectStore(ObjectStore):
             raise InvalidArgument(f"Part number must be an integer between 1 and {MAX_PART_NUMBER}.",
                                   bucket=bucket, key=key)
         # Parts are sealed like the object they will become (a part is as sensitive as the object).
-        tmp, size, md5 = self._spool(data, "part-", Encryption.from_json(upload.get("encryption")))
+        tmp, size, md5 = self._spool(data, "part", Encryption.from_json(upload.get("encryption")))
         etag = _quote(md5)
         try:
             # The part's md5 and plaintext size ride in its file name, so a part and its etag are replaced
@@ -946,7 +1086,7 @@ class DirectoryObjectStore(ObjectStore):
                     yield from _iter_chunks(src)
 
         try:
-            tmp, total, _ = self._spool(plaintext(), "mpu-", encryption)
+            tmp, total, _ = self._spool(plaintext(), "mpu", encryption)
         except FileNotFoundError:
             raise NoSuchUpload(f"The multipart upload {upload_id!r} was aborted or completed meanwhile.",
                                bucket=bucket, key=key) from None

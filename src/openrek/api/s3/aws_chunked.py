@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from typing import BinaryIO
 
 from openrek.api.s3.errors import S3Error
 from openrek.security.sigv4 import ChunkChain
 
 _MAX_LINE = 64 * 1024
+_MAX_TRAILERS = 64
+_CHUNK_SIZE = re.compile(rb"[0-9a-fA-F]{1,16}")  # a chunk is at most 2**64 - 1 bytes: 16 hex digits
 
 
 def _incomplete(message: str) -> S3Error:
@@ -46,11 +49,11 @@ class AwsChunkedReader(io.RawIOBase):
     def _next_chunk(self) -> None:
         header = self._line()
         size_text, _, extension = header.partition(b";")
-        size_text = size_text.strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            raise _incomplete(f"bad chunk size {size_text[:20]!r}") from None
+        size_text = size_text.strip(b" \t")
+        # Hex digits only: int(text, 16) also takes "-1", "0xd", "0_d" and " +d".
+        if not _CHUNK_SIZE.fullmatch(size_text):
+            raise _incomplete(f"bad chunk size {size_text[:20]!r}")
+        size = int(size_text, 16)
         name, _, value = extension.decode("latin-1").partition("=")
         self._claimed = value.strip() if name.strip() == "chunk-signature" else None
         self._hash = hashlib.sha256()
@@ -66,8 +69,8 @@ class AwsChunkedReader(io.RawIOBase):
                           "chunk-signature you provided. Check your secret access key and signing method.")
 
     def _read_trailers(self) -> None:
-        signed = b""
-        while True:
+        signed: list[bytes] = []
+        for _ in range(_MAX_TRAILERS + 1):
             line = self._raw.readline(_MAX_LINE)
             if not line or line in (b"\r\n", b"\n"):
                 break
@@ -76,10 +79,12 @@ class AwsChunkedReader(io.RawIOBase):
                 raise _incomplete(f"bad trailer line {line[:40]!r}")
             self.trailers[name.strip().lower()] = value.strip()
             if name.strip().lower() != "x-amz-trailer-signature":
-                signed += f"{name.strip()}:{value.strip()}\n".encode("latin-1")
+                signed.append(f"{name.strip()}:{value.strip()}\n".encode("latin-1"))
+        else:
+            raise _incomplete(f"more than {_MAX_TRAILERS} trailer lines")
         chain = self._chain
         if chain is not None and chain.trailer_signed and not chain.check_trailer(
-                self.trailers.get("x-amz-trailer-signature"), signed):
+                self.trailers.get("x-amz-trailer-signature"), b"".join(signed)):
             raise S3Error("SignatureDoesNotMatch", "The trailer signature we calculated does not match the "
                           "x-amz-trailer-signature you provided.")
 

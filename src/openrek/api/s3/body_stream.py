@@ -13,11 +13,16 @@ import anyio.from_thread
 
 
 class ThreadedBodyReader(io.RawIOBase):
-    """Read an async byte stream from a worker thread."""
+    """Read an async byte stream from a worker thread.
+
+    Every read costs time in proportion to what it returns, whatever the read sizes and however large the
+    stream's chunks: the unread rest of a chunk is kept with an offset, never copied again per read.
+    """
 
     def __init__(self, chunks: AsyncIterator[bytes]) -> None:
         self._chunks = chunks
-        self._buffer = b""
+        self._buffer = b""  # the current chunk; bytes before _offset have been read
+        self._offset = 0
         self._eof = False
 
     def readable(self) -> bool:
@@ -33,25 +38,33 @@ class ThreadedBodyReader(io.RawIOBase):
             return None
 
     def _fill(self) -> bool:
+        """Make the buffer hold unread bytes, if the stream has more; False at its end."""
+        if self._offset < len(self._buffer):
+            return True
         if self._eof:
             return False
         chunk = anyio.from_thread.run(self._next_chunk)
         if chunk is None:
             self._eof = True
+            self._buffer, self._offset = b"", 0
             return False
-        self._buffer += chunk
+        self._buffer, self._offset = bytes(chunk), 0
         return True
 
-    def read(self, size: int = -1) -> bytes:
-        if size is None or size < 0:
-            while self._fill():
-                pass
-            data, self._buffer = self._buffer, b""
-            return data
-        if not self._buffer:
-            self._fill()
-        data, self._buffer = self._buffer[:size], self._buffer[size:]
+    def _take(self, size: int) -> bytes:
+        data = self._buffer[self._offset:self._offset + size]
+        self._offset += len(data)
         return data
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            parts = []
+            while self._fill():
+                parts.append(self._take(len(self._buffer)))
+            return b"".join(parts)
+        if size == 0 or not self._fill():
+            return b""
+        return self._take(size)
 
     def readinto(self, b: bytearray | memoryview) -> int:  # type: ignore[override]
         data = self.read(len(b))
@@ -60,10 +73,15 @@ class ThreadedBodyReader(io.RawIOBase):
 
     def readline(self, size: int | None = -1) -> bytes:
         limit = -1 if size is None else size
-        while b"\n" not in self._buffer and (limit < 0 or len(self._buffer) < limit) and self._fill():
-            pass
-        end = self._buffer.find(b"\n") + 1 or len(self._buffer)
-        if limit >= 0:
-            end = min(end, limit)
-        line, self._buffer = self._buffer[:end], self._buffer[end:]
-        return line
+        parts: list[bytes] = []
+        taken = 0
+        while (limit < 0 or taken < limit) and self._fill():
+            stop = len(self._buffer) if limit < 0 else min(len(self._buffer), self._offset + limit - taken)
+            end = self._buffer.find(b"\n", self._offset, stop) + 1 or stop
+            want = end - self._offset
+            part = self._take(want)
+            parts.append(part)
+            taken += len(part)
+            if part.endswith(b"\n"):
+                break
+        return b"".join(parts)

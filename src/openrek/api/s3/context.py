@@ -16,6 +16,7 @@ from openrek.api.s3.aws_chunked import AwsChunkedReader
 from openrek.api.s3.body_stream import ThreadedBodyReader
 from openrek.api.s3.checksums import CHECKSUM_ALGORITHMS, VerifyingReader, checksum_header
 from openrek.api.s3.errors import S3Error
+from openrek.api.s3.numbers import header_length
 from openrek.security.sigv4 import SIGNED_STREAMING, ChunkChain, VerifiedSignature
 from openrek.service.context import RequestContext
 from openrek.store.objects import NoSuchBucket, ObjectStore
@@ -93,11 +94,9 @@ class S3Context:
             chain = ChunkChain(self.signature) if self.signature and content_sha256 in SIGNED_STREAMING else None
             decoder = AwsChunkedReader(raw, chain)
             raw, trailers = decoder, (lambda: decoder.trailers)  # type: ignore[assignment]
-            decoded = headers.get("x-amz-decoded-content-length")
-            expected_length = int(decoded) if decoded and decoded.isdigit() else None
+            expected_length = header_length(headers, "x-amz-decoded-content-length")
         else:
-            length = headers.get("content-length")
-            expected_length = int(length) if length and length.isdigit() else None
+            expected_length = header_length(headers, "content-length")
         checksums: dict[str, str | None] = {}
         for algorithm in CHECKSUM_ALGORITHMS:
             value = headers.get(checksum_header(algorithm))

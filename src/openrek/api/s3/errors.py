@@ -55,6 +55,13 @@ class S3Error(ObjectStoreError):
         self.headers = dict(headers or {})  # more response headers
 
 
+def shown_value(text: str, limit: int = 64) -> str:
+    """A client's value as an error document may echo it (ArgumentValue): cut to `limit` characters, and
+    escaped when it holds characters XML cannot carry (NUL, other controls)."""
+    cut = text if len(text) <= limit else text[:limit] + "..."
+    return cut if cut.isprintable() else ascii(cut)
+
+
 def status_for(error: ObjectStoreError) -> int:
     if isinstance(error, S3Error):
         return error.status

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from openrek.api.s3.context import S3Context
 from openrek.api.s3.errors import S3Error
+from openrek.api.s3.numbers import query_integer
 from openrek.api.s3.responses import xml_response
 from openrek.api.s3.xml_documents import Element, add, add_owner, iso8601, root
 from openrek.store.objects import ObjectInfo, ObjectStore
@@ -76,18 +77,7 @@ def list_page(objects: ObjectStore, bucket: str, prefix: str, delimiter: str, af
 
 
 def _max_keys(ctx: S3Context) -> int:
-    text = ctx.query.get("max-keys")
-    if text is None or text == "":
-        return MAX_KEYS
-    try:
-        value = int(text)
-    except ValueError:
-        raise S3Error("InvalidArgument", "Provided max-keys not an integer or within integer range",
-                      extra={"ArgumentName": "max-keys", "ArgumentValue": text}) from None
-    if value < 0:
-        raise S3Error("InvalidArgument", "Argument maxKeys must be an integer between 0 and 2147483647",
-                      extra={"ArgumentName": "maxKeys", "ArgumentValue": text})
-    return min(value, MAX_KEYS)
+    return min(query_integer(ctx.query, "max-keys", default=MAX_KEYS, argument="maxKeys"), MAX_KEYS)
 
 
 def _encoder(ctx: S3Context) -> Callable[[str], str]:

@@ -9,9 +9,13 @@ from starlette.responses import Response
 from openrek.api.s3 import encryption
 from openrek.api.s3.checksums import checksum_header
 from openrek.api.s3.context import S3Context
-from openrek.api.s3.errors import S3Error
+from openrek.api.s3.errors import S3Error, shown_value
+from openrek.api.s3.numbers import decimal, query_integer
 from openrek.api.s3.responses import empty_response, xml_response
 from openrek.api.s3.xml_documents import add, add_owner, iso8601, parse_complete_multipart, root
+from openrek.store.objects import MAX_PART_NUMBER
+
+MAX_LISTED = 1000  # the most parts or uploads one listing returns, as in S3
 
 
 def _upload_id(ctx: S3Context) -> str:
@@ -45,12 +49,13 @@ async def upload_part(ctx: S3Context) -> Response:
     bucket, key = ctx.require_bucket_name(), ctx.require_key()
     upload_id = _upload_id(ctx)
     text = ctx.query.get("partNumber") or ""
-    if not text.isdigit():
-        raise S3Error("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive.",
-                      extra={"ArgumentName": "partNumber", "ArgumentValue": text})
+    part_number = decimal(text, MAX_PART_NUMBER)
+    if part_number is None or part_number < 1:
+        raise S3Error("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive",
+                      extra={"ArgumentName": "partNumber", "ArgumentValue": shown_value(text)})
     sealed_as = await ctx.call(ctx.objects.upload_encryption, bucket, key, upload_id)
     reader = ctx.body_reader()
-    etag = await ctx.call(ctx.objects.upload_part, bucket, key, upload_id, int(text), reader)
+    etag = await ctx.call(ctx.objects.upload_part, bucket, key, upload_id, part_number, reader)
     headers = {"ETag": etag, **encryption.response_headers(sealed_as)}
     for algorithm, value in reader.verified.items():
         headers[checksum_header(algorithm)] = value
@@ -79,12 +84,9 @@ async def abort_multipart_upload(ctx: S3Context) -> Response:
 async def list_parts(ctx: S3Context) -> Response:
     bucket, key = ctx.require_bucket_name(), ctx.require_key()
     upload_id = _upload_id(ctx)
+    marker = query_integer(ctx.query, "part-number-marker", default=0)
+    max_parts = min(query_integer(ctx.query, "max-parts", default=MAX_LISTED), MAX_LISTED)
     parts = await ctx.call(ctx.objects.list_parts, bucket, key, upload_id)
-    marker_text = ctx.query.get("part-number-marker") or "0"
-    max_text = ctx.query.get("max-parts") or "1000"
-    if not marker_text.isdigit() or not max_text.isdigit():
-        raise S3Error("InvalidArgument", "part-number-marker and max-parts must be non-negative integers.")
-    marker, max_parts = int(marker_text), min(int(max_text), 1000)
     remaining = [p for p in parts if p.part_number > marker]
     page = remaining[:max_parts]
     document = root("ListPartsResult")
@@ -110,16 +112,30 @@ async def list_parts(ctx: S3Context) -> Response:
 
 async def list_multipart_uploads(ctx: S3Context) -> Response:
     bucket = ctx.require_bucket_name()
-    prefix = ctx.query.get("prefix") or ""
+    query = ctx.query
+    prefix = query.get("prefix") or ""
+    key_marker, upload_id_marker = query.get("key-marker") or "", query.get("upload-id-marker") or ""
+    max_uploads = min(query_integer(query, "max-uploads", default=MAX_LISTED), MAX_LISTED)
     uploads = await ctx.call(ctx.objects.list_multipart_uploads, bucket, prefix)
+    if key_marker:
+        # Uploads of keys after key-marker; with upload-id-marker, also those of key-marker itself listed
+        # after that upload (uploads of one key are listed oldest first).
+        ids = [u.upload_id for u in uploads if u.key == key_marker]
+        later_of_marker = ids[ids.index(upload_id_marker) + 1:] if upload_id_marker in ids else []
+        uploads = [u for u in uploads if u.key > key_marker or u.upload_id in later_of_marker]
+    page = uploads[:max_uploads]
+    truncated = len(uploads) > len(page)
     document = root("ListMultipartUploadsResult")
     add(document, "Bucket", bucket)
-    add(document, "KeyMarker", "")
-    add(document, "UploadIdMarker", "")
+    add(document, "KeyMarker", key_marker)
+    add(document, "UploadIdMarker", upload_id_marker)
+    if truncated and page:
+        add(document, "NextKeyMarker", page[-1].key)
+        add(document, "NextUploadIdMarker", page[-1].upload_id)
     add(document, "Prefix", prefix)
-    add(document, "MaxUploads", 1000)
-    add(document, "IsTruncated", False)
-    for upload in uploads[:1000]:
+    add(document, "MaxUploads", max_uploads)
+    add(document, "IsTruncated", truncated)
+    for upload in page:
         entry = add(document, "Upload")
         add(entry, "Key", upload.key)
         add(entry, "UploadId", upload.upload_id)

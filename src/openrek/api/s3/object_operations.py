@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import BinaryIO
 from urllib.parse import unquote
@@ -15,7 +15,7 @@ from openrek.api.s3.byte_ranges import resolve_range
 from openrek.api.s3.checksums import checksum_header
 from openrek.api.s3.context import S3Context
 from openrek.api.s3.errors import S3Error
-from openrek.api.s3.responses import empty_response, object_headers, xml_response
+from openrek.api.s3.responses import checked_header_value, empty_response, object_headers, xml_response
 from openrek.api.s3.xml_documents import add, iso8601, parse_delete, root
 from openrek.store.objects import NoSuchBucket, ObjectInfo, ObjectStoreError, is_internal_bucket
 
@@ -44,10 +44,12 @@ async def put_object(ctx: S3Context) -> Response:
 
 
 def _parse_http_date(value: str) -> datetime | None:
+    """An HTTP date, or None for what is not one (ignored, as S3 ignores it); one without a zone is UTC."""
     try:
-        return parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, OverflowError, IndexError):  # a year of 11 digits overflows
         return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _etag_matches(header: str, etag: str) -> bool:
@@ -96,6 +98,9 @@ def _refuse_sse_on_reads(ctx: S3Context) -> None:
 async def get_object(ctx: S3Context) -> Response:
     bucket, key = ctx.require_bucket_name(), ctx.require_key()
     _refuse_sse_on_reads(ctx)
+    # Refused before anything is read: a value with CR/LF could not be sent (nor split into two headers).
+    overrides = {header: checked_header_value(ctx.query[parameter], parameter)
+                 for parameter, header in _RESPONSE_OVERRIDES.items() if parameter in ctx.query}
     # Who may decrypt is decided before anything is decrypted.
     encryption.check_readable(ctx.kms, ctx.caller, (await ctx.call(ctx.objects.head_object, bucket, key)).encryption)
     info, stream = await ctx.call(ctx.objects.open_object, bucket, key)
@@ -103,9 +108,7 @@ async def get_object(ctx: S3Context) -> Response:
         _check_preconditions(ctx, info)
         span = resolve_range(ctx.headers.get("range"), info.size)
         headers = object_headers(info)
-        for parameter, header in _RESPONSE_OVERRIDES.items():
-            if parameter in ctx.query:
-                headers[header] = ctx.query[parameter]
+        headers.update(overrides)
         status, first, length = 200, 0, info.size
         if span is not None:
             first, last = span

@@ -2,14 +2,48 @@
 
 from __future__ import annotations
 
+import base64
+import re
+
 from starlette.responses import Response
 
 from openrek.api.s3.encryption import response_headers
-from openrek.api.s3.errors import S3Error, status_for
+from openrek.api.s3.errors import S3Error, shown_value, status_for
 from openrek.api.s3.xml_documents import Element, error_document, http_date, to_bytes
 from openrek.store.objects import ObjectInfo, ObjectStoreError
 
 XML_TYPE = "application/xml"
+
+# What a header value may hold as it is: tab, printable ASCII and printable Latin-1. Not CR, LF, NUL or
+# other controls (they end or split the header: the server drops the connection rather than send them),
+# nor anything outside Latin-1 (starlette encodes header values as Latin-1).
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an RFC 9110 token
+_HEADER_SAFE = re.compile(r"[\t\x20-\x7e\xa0-\xff]*")
+
+
+def header_value_problem(value: str) -> str | None:
+    """Why `value` cannot be sent as an HTTP header value as it is (None: it can), in S3's words."""
+    if _HEADER_SAFE.fullmatch(value):
+        return None
+    if any(ord(ch) > 0xFF for ch in value):
+        return "Header value cannot be represented using ISO-8859-1."
+    return "Header value contains a control character (CR, LF, NUL or another), which is not allowed."
+
+
+def checked_header_value(value: str, argument: str) -> str:
+    """`value`, or InvalidArgument naming `argument` when it cannot be a header value (see `header_value_problem`)."""
+    problem = header_value_problem(value)
+    if problem is not None:
+        raise S3Error("InvalidArgument", problem, extra={"ArgumentName": argument, "ArgumentValue": shown_value(value, 256)})
+    return value
+
+
+def _stored_header_value(value: str) -> str:
+    """A stored value (content type, user metadata) as a header: as it is when it can be, else encoded as
+    RFC 2047 UTF-8, as S3 returns metadata that is not US-ASCII; never a response that cannot be sent."""
+    if header_value_problem(value) is None:
+        return value
+    return "=?UTF-8?B?" + base64.b64encode(value.encode("utf-8", "surrogatepass")).decode("ascii") + "?="
 
 
 def xml_response(document: Element, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -24,12 +58,13 @@ def object_headers(info: ObjectInfo) -> dict[str, str]:
     headers = {
         "ETag": info.etag,
         "Last-Modified": http_date(info.last_modified),
-        "Content-Type": info.content_type,
+        "Content-Type": _stored_header_value(info.content_type),
         "Accept-Ranges": "bytes",
         **response_headers(info.encryption),
     }
     for name, value in info.metadata.items():
-        headers[f"x-amz-meta-{name}"] = value
+        if _HEADER_NAME.fullmatch(name):
+            headers[f"x-amz-meta-{name}"] = _stored_header_value(value)
     return headers
 
 

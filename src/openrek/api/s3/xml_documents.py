@@ -10,7 +10,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from email.utils import format_datetime
 
-from openrek.api.s3.errors import S3Error
+from openrek.api.s3.errors import S3Error, shown_value
+from openrek.api.s3.numbers import decimal
 
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 OWNER_ID = "openrek"
@@ -120,10 +121,10 @@ def parse_complete_multipart(body: bytes) -> list[tuple[int, str]]:
         number, etag = child_text(part, "PartNumber"), child_text(part, "ETag")
         if number is None or etag is None:
             raise S3Error("MalformedXML", "Each <Part> needs a <PartNumber> and an <ETag>.")
-        try:
-            parts.append((int(number), etag))
-        except ValueError:
-            raise S3Error("MalformedXML", f"<PartNumber> {number!r} is not an integer.") from None
+        value = decimal(number.strip())
+        if value is None:
+            raise S3Error("MalformedXML", f"<PartNumber> {shown_value(number)} is not a part number.")
+        parts.append((value, etag))
     if not parts:
         raise S3Error("MalformedXML", "A <CompleteMultipartUpload> request must list at least one part.")
     return parts

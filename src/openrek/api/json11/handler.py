@@ -8,7 +8,6 @@ against the operation's input shape, handed to the provider and serialised by it
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from openrek import json_input
 from openrek.api.json11.serializer import serialize_error, serialize_output
 from openrek.api.json11.validation import validate_input
 from openrek.api.service_models import operation_model, service_model
@@ -74,8 +74,8 @@ def _parse_body(raw: bytes) -> Any:
     if not raw.strip():
         return {}
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return json_input.loads(raw)
+    except json_input.JsonInputError as exc:
         raise SerializationException(
             f"The request body is not valid JSON ({exc}). "
             f"Send a JSON object with Content-Type {CONTENT_TYPE}."

@@ -3,6 +3,8 @@ lines, policy documents)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from openrek import json_input
@@ -41,3 +43,33 @@ def test_malformed_text_keeps_the_column() -> None:
     with pytest.raises(JsonInputError):  # Python refuses integers of more than 4300 digits
         json_input.loads("1" * 5000)
     assert isinstance(JsonInputError("x"), ValueError)  # callers catching ValueError keep working
+
+
+def test_the_serializer_never_writes_nan() -> None:
+    """A non-finite float member (stored before NaN was refused) is left out; any other is an error of ours."""
+    from openrek.api.json11.serializer import serialize_output
+    from openrek.api.service_models import operation_model
+
+    shape = operation_model("rekognition", "DetectCustomLabels").output_shape
+    body = serialize_output(shape, {"CustomLabels": [{"Name": "cat", "Confidence": float("nan")},
+                                                     {"Name": "dog", "Confidence": float("inf")}]})
+    assert json.loads(body) == {"CustomLabels": [{"Name": "cat"}, {"Name": "dog"}]}
+    listing = operation_model("rekognition", "DescribeProjects").output_shape
+    with pytest.raises(ValueError):  # a float where the model has a string: not silently `NaN`
+        serialize_output(listing, {"NextToken": float("nan")})
+
+
+def test_validation_refuses_non_finite_and_out_of_range_numbers() -> None:
+    from openrek.api.json11.validation import validate_input
+    from openrek.api.service_models import operation_model
+    from openrek.service.errors import SerializationException
+
+    detect = operation_model("rekognition", "DetectCustomLabels").input_shape
+    arn = "arn:aws:rekognition:us-east-1:000000000000:project/p/version/v/1700000000000"
+    for value in (float("nan"), float("inf"), -float("inf")):
+        with pytest.raises(SerializationException, match="finite"):
+            validate_input(detect, {"ProjectVersionArn": arn, "Image": {"Bytes": "/9g="}, "MinConfidence": value})
+    with pytest.raises(SerializationException, match="out of range for an integer"):
+        validate_input(detect, {"ProjectVersionArn": arn, "Image": {"Bytes": "/9g="}, "MaxResults": 2**31})
+    ok = validate_input(detect, {"ProjectVersionArn": arn, "Image": {"Bytes": "/9g="}, "MaxResults": 2**31 - 1})
+    assert ok["MaxResults"] == 2**31 - 1 and ok["Image"]["Bytes"] == b"\xff\xd8"

@@ -53,12 +53,12 @@ def _created(identities: Identities | None, caller: Caller, first_account: str, 
 
 
 async def handle_accounts(request: Request, identities: Identities | None, caller: Caller, first_account: str,
-                          request_id: str) -> Response:
+                          request_id: str, body: bytes) -> Response:
     headers = {"x-amzn-RequestId": request_id}
     try:
         if request.method != "POST":
             raise ValidationException(f"{PATH} answers POST only.")
-        out = _created(identities, caller, first_account, await request.body())
+        out = _created(identities, caller, first_account, body)
     except ServiceError as err:
         status = 403 if isinstance(err, AccessDeniedException) else err.status
         return Response(serialize_error(err.code, err.message, request_id), status_code=status,

@@ -82,8 +82,9 @@ def _parse_body(raw: bytes) -> Any:
         ) from None
 
 
-async def handle_json11(request: Request, services: JsonServices, ctx: RequestContext) -> Response:
-    """Answers the request with the operation's output, or with AWS's error body (never a traceback)."""
+async def handle_json11(request: Request, services: JsonServices, ctx: RequestContext, body: bytes) -> Response:
+    """Answers the request (`body`: as read within the cap) with the operation's output, or with AWS's
+    error body (never a traceback)."""
     target = request.headers.get("x-amz-target", "")
     service = services.for_target(target)
     if service is None:
@@ -101,7 +102,7 @@ async def handle_json11(request: Request, services: JsonServices, ctx: RequestCo
                 f"openrek does not implement the {service.label} operation {name} yet. "
                 f"Implemented: {implemented}."
             )
-        params = validate_input(op.input_shape, _parse_body(await request.body()))
+        params = validate_input(op.input_shape, _parse_body(body))
         # Operations that only touch metadata (milliseconds) run on the event loop; the rest on threads.
         if getattr(handler, "metadata_only", False):
             result = handler(ctx, params)

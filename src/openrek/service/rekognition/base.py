@@ -26,6 +26,18 @@ class ModelHosting(Protocol):
                 max_results: int | None) -> list[dict]: ...
 
 
+def s3_object(ref: dict[str, Any] | None, where: str) -> dict[str, Any]:
+    """`ref` (an `S3Object`: Bucket, Name, Version, each optional in the model), once Bucket and Name are
+    there; else AWS's InvalidParameterException naming the member (`where` is the S3Object's path)."""
+    if not ref:
+        raise InvalidParameterException(f"{where} is missing: give the manifest's Bucket and Name.")
+    for member in ("Bucket", "Name"):
+        if not ref.get(member):
+            raise InvalidParameterException(
+                f"{where}.{member} is missing: an S3Object needs both Bucket and Name (and optionally Version).")
+    return ref
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 

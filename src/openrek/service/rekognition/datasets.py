@@ -26,7 +26,7 @@ from openrek.service.errors import (
     ResourceNotReadyException,
 )
 from openrek.service.rekognition import arns
-from openrek.service.rekognition.base import ProviderBase, now_ms, queued_job
+from openrek.service.rekognition.base import ProviderBase, now_ms, queued_job, s3_object
 from openrek.service.rekognition.dataset_work import JOB_KIND
 from openrek.service.rekognition.pagination import decode_token, encode_token
 from openrek.service.rekognition.registry import operation
@@ -68,6 +68,7 @@ class DatasetOperations(ProviderBase):
         if source.get("GroundTruthManifest") is not None and not manifest:
             raise InvalidParameterException("DatasetSource.GroundTruthManifest needs S3Object (Bucket and Name).")
         if manifest:
+            s3_object(manifest, "DatasetSource.GroundTruthManifest.S3Object")
             self._check_bucket_access(ctx, manifest["Bucket"], "s3:GetObject", manifest["Name"])
         if source_arn:
             src = self._dataset(source_arn)

@@ -166,3 +166,98 @@ def test_blobs_are_never_echoed(openrek_server: str, rekognition) -> None:  # ty
         "Changes": {"GroundTruth": base64.b64encode(b"").decode()}}).encode())
     status, code, message = _error(empty)
     assert (status, code) == (400, "ValidationException") and "b''" not in message
+
+
+# 3. Optional members the service needs -----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("s3_object", "missing"), [
+    ({"Name": "train.manifest"}, "Bucket"), ({"Bucket": "some-bucket"}, "Name"), ({}, "S3Object"),
+    ({"Version": "v1"}, "Bucket"),
+])
+def test_manifest_s3_object_without_bucket_or_name(rekognition, s3, unique: str,  # type: ignore[no-untyped-def]
+                                                   s3_object: dict, missing: str) -> None:
+    """Both members are optional in the model, so stock boto3 sends the request; it used to be a KeyError."""
+    bucket = f"refs-{unique}"
+    s3.create_bucket(Bucket=bucket)
+    project = rekognition.create_project(ProjectName=f"refs-{unique}")["ProjectArn"]
+    good = {"GroundTruthManifest": {"S3Object": {"Bucket": bucket, "Name": "train.manifest"}}}
+    hollow = {"GroundTruthManifest": {"S3Object": s3_object}}
+    for training, testing, where in (
+        ({"Assets": [hollow]}, {"AutoCreate": True}, "TrainingData.Assets.1"),
+        ({"Assets": [good]}, {"Assets": [hollow]}, "TestingData.Assets.1"),
+        ({"Assets": [good, hollow]}, {"AutoCreate": True}, "TrainingData.Assets.2"),
+    ):
+        with pytest.raises(rekognition.exceptions.InvalidParameterException) as exc:
+            rekognition.create_project_version(ProjectArn=project, VersionName="v1", OutputConfig={"S3Bucket": bucket},
+                                               TrainingData=training, TestingData=testing)
+        message = _code(exc)[2]
+        assert f"{where}.GroundTruthManifest.S3Object" in message and missing in message
+    with pytest.raises(rekognition.exceptions.InvalidParameterException) as exc:
+        rekognition.create_dataset(ProjectArn=project, DatasetType="TRAIN",
+                                   DatasetSource={"GroundTruthManifest": {"S3Object": s3_object}})
+    assert "DatasetSource.GroundTruthManifest" in _code(exc)[2]
+    assert rekognition.describe_project_versions(ProjectArn=project)["ProjectVersionDescriptions"] == []
+    assert rekognition.describe_projects(ProjectNames=[f"refs-{unique}"])["ProjectDescriptions"][0]["Datasets"] == []
+
+
+# 4. NextToken -------------------------------------------------------------------------------------------------
+
+def _old_style_token(scope: str, offset: int) -> str:
+    """A token as the server used to make them: its offset readable and its scope digest guessable."""
+    import hashlib
+
+    raw = json.dumps({"o": offset, "s": hashlib.sha256(scope.encode()).hexdigest()[:16]}).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def test_forged_and_altered_next_tokens_are_invalid(rekognition, unique: str) -> None:  # type: ignore[no-untyped-def]
+    names = [f"tok-{unique}-{i}" for i in range(3)]
+    for name in names:
+        rekognition.create_project(ProjectName=name)
+    forged = [
+        _old_style_token("projects|000000000000|us-east-1|None|['CUSTOM_LABELS']", 10**30),  # SQLite overflow
+        _old_style_token("projects|000000000000|us-east-1|None|['CUSTOM_LABELS']", 1),
+        "garbage", "", "=" * 40, "A" * 255, base64.urlsafe_b64encode(b"\x01" + b"\x00" * 16 + b"9" * 30).decode(),
+    ]
+    for token in forged:
+        if not token:
+            continue
+        with pytest.raises(rekognition.exceptions.InvalidPaginationTokenException):
+            rekognition.describe_projects(NextToken=token, MaxResults=1)
+    page = rekognition.describe_projects(ProjectNames=names, MaxResults=1)
+    token = page["NextToken"]
+    assert isinstance(token, str) and len(token) < 100
+    raw = bytearray(base64.urlsafe_b64decode(token))
+    raw[-1] = ord("7") if raw[-1] != ord("7") else ord("8")  # another offset, the MAC left as it was
+    for altered in (base64.urlsafe_b64encode(bytes(raw)).decode(), token[:-2], token + "AA"):
+        with pytest.raises(rekognition.exceptions.InvalidPaginationTokenException):
+            rekognition.describe_projects(ProjectNames=names, MaxResults=1, NextToken=altered)
+    with pytest.raises(rekognition.exceptions.InvalidPaginationTokenException):  # made for another listing
+        rekognition.describe_projects(ProjectNames=names[:2], MaxResults=1, NextToken=token)
+    assert rekognition.describe_projects(ProjectNames=names, MaxResults=1, NextToken=token)["ProjectDescriptions"]
+
+
+def test_forged_tokens_of_every_paginated_operation(openrek_server: str, rekognition, unique: str) -> None:  # type: ignore[no-untyped-def]
+    project = rekognition.create_project(ProjectName=f"tok-ops-{unique}")["ProjectArn"]
+    dataset = rekognition.create_dataset(ProjectArn=project, DatasetType="TRAIN")["DatasetArn"]
+    huge = base64.urlsafe_b64encode(json.dumps({"o": 10**30, "s": "0" * 16}).encode()).decode()
+    for operation, params in (
+        ("DescribeProjectVersions", {"ProjectArn": project}),
+        ("ListProjectPolicies", {"ProjectArn": project}),
+        ("ListDatasetEntries", {"DatasetArn": dataset}),
+        ("ListDatasetLabels", {"DatasetArn": dataset}),
+        ("DescribeProjects", {}),
+    ):
+        status, code, _ = _error(_raw(openrek_server, operation, json.dumps({**params, "NextToken": huge}).encode()))
+        assert (status, code) == (400, "InvalidPaginationTokenException"), operation
+
+
+def test_stock_paginators_follow_signed_tokens(rekognition, unique: str) -> None:  # type: ignore[no-untyped-def]
+    names = [f"pages-{unique}-{i}" for i in range(5)]
+    for name in names:
+        rekognition.create_project(ProjectName=name)
+    pages = list(rekognition.get_paginator("describe_projects").paginate(
+        ProjectNames=names, PaginationConfig={"PageSize": 2}))
+    assert [len(p["ProjectDescriptions"]) for p in pages] == [2, 2, 1]
+    assert sorted(d["ProjectArn"].split("/")[1] for p in pages for d in p["ProjectDescriptions"]) == names
+    assert all("NextToken" in p for p in pages[:-1]) and "NextToken" not in pages[-1]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from openrek.service import s3_access
 from openrek.service.context import RequestContext
 from openrek.service.errors import InvalidParameterException, ResourceNotFoundException
+from openrek.service.rekognition.pagination import PageTokens
 from openrek.store.metadata import MetadataStore
 from openrek.store.objects import ObjectStore, is_internal_bucket
 from openrek.store.schema import JobRow, ProjectRow, VersionRow
@@ -66,6 +67,8 @@ class ProviderBase:
         # The server's KMS keys, to check a version's KmsKeyId against. None means KMS is not configured:
         # KmsKeyId is then accepted and stored unchecked, as before KMS existed.
         self.kms_keys = kms_keys
+        # NextToken values are MACed with the server's master key (the one KMS wraps key material with).
+        self.page_tokens = PageTokens(kms_keys.master_key.mac if kms_keys is not None else None)
 
     def _project(self, arn: str) -> ProjectRow:
         row = self.metadata.get_project(arn)

@@ -11,7 +11,6 @@ from openrek.service.errors import InvalidParameterException, ResourceInUseExcep
 from openrek.service.rekognition import arns
 from openrek.service.rekognition.base import ProviderBase, now_ms, queued_job, s3_object
 from openrek.service.rekognition.dataset_snapshot import write_snapshot
-from openrek.service.rekognition.pagination import next_token, page_window
 from openrek.service.rekognition.registry import operation
 from openrek.service.rekognition.training_jobs import (
     MODELS_BUCKET,
@@ -118,9 +117,9 @@ class VersionOperations(ProviderBase):
         project = self._project(params["ProjectArn"])
         names = params.get("VersionNames")
         scope = f"versions|{project.arn}|{names}"
-        offset, size = page_window(scope, params.get("NextToken"), params.get("MaxResults"))
+        offset, size = self.page_tokens.window(scope, params.get("NextToken"), params.get("MaxResults"))
         rows = self.metadata.list_versions(project.arn, names, offset=offset, limit=size + 1)
-        chunk, token = rows[:size], next_token(scope, offset, size, len(rows))
+        chunk, token = rows[:size], self.page_tokens.next_token(scope, offset, size, len(rows))
         return {
             "ProjectVersionDescriptions": [version_description(r, project.feature) for r in chunk],
             "NextToken": token,

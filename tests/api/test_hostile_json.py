@@ -5,8 +5,15 @@ signed request where boto3 would not send it), and every answer is AWS's 4xx wit
 from __future__ import annotations
 
 import base64
+import io
 import json
+import struct
 import time
+import uuid
+import zlib
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 import requests
@@ -14,8 +21,11 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
+from PIL import Image
 
-from tests.support.clients import signed
+from tests.support.clients import client, signed
+from tests.support.datasets import all_entries, wait_dataset
+from tests.support.images import upload_classification_set
 from tests.support.server import ROOT_KEY, ROOT_SECRET
 
 JSON = "application/x-amz-json-1.1"
@@ -238,18 +248,21 @@ def test_forged_and_altered_next_tokens_are_invalid(rekognition, unique: str) ->
 
 
 def test_forged_tokens_of_every_paginated_operation(openrek_server: str, rekognition, unique: str) -> None:  # type: ignore[no-untyped-def]
+    """Old-style tokens carrying the listing's real scope digest and an offset past SQLite's integers."""
     project = rekognition.create_project(ProjectName=f"tok-ops-{unique}")["ProjectArn"]
     dataset = rekognition.create_dataset(ProjectArn=project, DatasetType="TRAIN")["DatasetArn"]
-    huge = base64.urlsafe_b64encode(json.dumps({"o": 10**30, "s": "0" * 16}).encode()).decode()
-    for operation, params in (
-        ("DescribeProjectVersions", {"ProjectArn": project}),
-        ("ListProjectPolicies", {"ProjectArn": project}),
-        ("ListDatasetEntries", {"DatasetArn": dataset}),
-        ("ListDatasetLabels", {"DatasetArn": dataset}),
-        ("DescribeProjects", {}),
+    for operation, params, scope in (
+        ("DescribeProjectVersions", {"ProjectArn": project}, f"versions|{project}|None"),
+        ("ListProjectPolicies", {"ProjectArn": project}, f"policies|{project}"),
+        ("ListDatasetLabels", {"DatasetArn": dataset}, f"labels|{dataset}"),
+        ("ListDatasetEntries", {"DatasetArn": dataset}, f"entries|{dataset}"),
+        ("DescribeProjects", {}, "projects|000000000000|us-east-1|None|['CUSTOM_LABELS']"),
     ):
-        status, code, _ = _error(_raw(openrek_server, operation, json.dumps({**params, "NextToken": huge}).encode()))
-        assert (status, code) == (400, "InvalidPaginationTokenException"), operation
+        for offset in (10**30, 2**63, -1, 3):
+            token = _old_style_token(scope, offset)
+            status, code, _ = _error(_raw(openrek_server, operation, json.dumps({**params, "NextToken": token})
+                                          .encode()))
+            assert (status, code) == (400, "InvalidPaginationTokenException"), (operation, offset)
 
 
 def test_stock_paginators_follow_signed_tokens(rekognition, unique: str) -> None:  # type: ignore[no-untyped-def]
@@ -261,3 +274,175 @@ def test_stock_paginators_follow_signed_tokens(rekognition, unique: str) -> None
     assert [len(p["ProjectDescriptions"]) for p in pages] == [2, 2, 1]
     assert sorted(d["ProjectArn"].split("/")[1] for p in pages for d in p["ProjectDescriptions"]) == names
     assert all("NextToken" in p for p in pages[:-1]) and "NextToken" not in pages[-1]
+
+
+# 1 (manifests) and 2 (images): a model trained from a manifest with one deeply nested line ---------------------
+
+FAST = {"Delay": 1, "MaxAttempts": 300}
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def png_header(width: int, height: int, pixels: bytes | None = None) -> bytes:
+    """A PNG whose IHDR declares width x height (RGB, 8-bit); `pixels` the raw IDAT payload, None for no IDAT."""
+    data = b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+    if pixels is not None:
+        data += _png_chunk(b"IDAT", pixels)
+    return data + _png_chunk(b"IEND", b"")
+
+
+def blank_png(width: int, height: int) -> bytes:
+    """A real, complete PNG that compresses to almost nothing (10000x10000 is under 300 KB)."""
+    row = b"\x00" + b"\x00" * (3 * width)
+    compressor = zlib.compressobj(9)
+    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    return png_header(width, height, idat)
+
+
+def _encoded(img: Image.Image, fmt: str, **options: Any) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, fmt, **options)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def served(openrek_server: str) -> Iterator[dict[str, Any]]:
+    """A running model trained from a manifest holding one line nested 900 deep, and its bucket."""
+    rekognition, s3 = client("rekognition", openrek_server), client("s3", openrek_server)
+    unique = uuid.uuid4().hex[:10]
+    bucket = f"hostile-{unique}"
+    s3.create_bucket(Bucket=bucket)
+    key = upload_classification_set(s3, bucket, "set/", ["red", "blue"], per_label=8, size=64)
+    lines = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode().splitlines()
+    deep = lines[3][:-1] + ', "extra": ' + _nested(900) + "}"
+    lines.insert(4, deep)
+    s3.put_object(Bucket=bucket, Key=key, Body="\n".join(lines).encode())
+    project = rekognition.create_project(ProjectName=f"hostile-{unique}")["ProjectArn"]
+    arn = rekognition.create_project_version(
+        ProjectArn=project, VersionName="v1", OutputConfig={"S3Bucket": bucket, "S3KeyPrefix": "out/"},
+        TrainingData={"Assets": [{"GroundTruthManifest": {"S3Object": {"Bucket": bucket, "Name": key}}}]},
+        TestingData={"AutoCreate": True})["ProjectVersionArn"]
+    rekognition.get_waiter("project_version_training_completed").wait(
+        ProjectArn=project, VersionNames=["v1"], WaiterConfig=FAST)
+    rekognition.start_project_version(ProjectVersionArn=arn, MinInferenceUnits=1)
+    rekognition.get_waiter("project_version_running").wait(ProjectArn=project, VersionNames=["v1"],
+                                                          WaiterConfig=FAST)
+    yield {"arn": arn, "project": project, "bucket": bucket, "deep": deep}
+    rekognition.stop_project_version(ProjectVersionArn=arn)
+
+
+def test_a_deeply_nested_manifest_line_is_that_lines_error(rekognition, s3, served: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+    """The version trains (it used to fail as an internal error); the line is ERROR_INVALID_JSON_LINE."""
+    version = rekognition.describe_project_versions(ProjectArn=served["project"])["ProjectVersionDescriptions"][0]
+    assert version["Status"] in {"RUNNING", "TRAINING_COMPLETED"}
+    ref = version["TrainingDataResult"]["Validation"]["Assets"][0]["GroundTruthManifest"]["S3Object"]
+    lines = [json.loads(line) for line in
+             s3.get_object(Bucket=ref["Bucket"], Key=ref["Name"])["Body"].read().decode().splitlines()]
+    invalid = [line for line in lines if "invalid-json-line" in line]
+    assert len(invalid) == 1 and invalid[0]["invalid-json-line"] == served["deep"]
+    assert [e["code"] for e in invalid[0]["errors"]] == ["ERROR_INVALID_JSON_LINE"]
+    assert "nested more than 100 levels deep" in invalid[0]["errors"][0]["message"]
+    summary_ref = version["ManifestSummary"]["S3Object"]
+    summary = json.loads(s3.get_object(Bucket=summary_ref["Bucket"], Key=summary_ref["Name"])["Body"].read())
+    assert summary["statistics"]["training"]["invalid_json_lines"] == 1
+
+
+def test_a_deeply_nested_dataset_line_is_that_lines_error(rekognition, s3, unique: str) -> None:  # type: ignore[no-untyped-def]
+    bucket = f"deep-ds-{unique}"
+    s3.create_bucket(Bucket=bucket)
+    key = upload_classification_set(s3, bucket, "set/", ["red", "blue"], per_label=5, size=64)
+    body = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    first = body.splitlines()[0]
+    s3.put_object(Bucket=bucket, Key=key, Body=(body + "\n" + first[:-1] + ', "x": ' + _nested(950) + "}").encode())
+    project = rekognition.create_project(ProjectName=f"deep-ds-{unique}")["ProjectArn"]
+    dataset = rekognition.create_dataset(
+        ProjectArn=project, DatasetType="TRAIN",
+        DatasetSource={"GroundTruthManifest": {"S3Object": {"Bucket": bucket, "Name": key}}})["DatasetArn"]
+    description = wait_dataset(rekognition, dataset)
+    assert description["Status"] == "CREATE_COMPLETE", description
+    assert description["DatasetStats"]["TotalEntries"] == 10
+    assert description["DatasetStats"]["ErrorEntries"] == 0
+    # Lines through UpdateDatasetEntries go through the same parser: the deep one is dropped as invalid.
+    deep_change = (first[:-1] + ', "x": ' + _nested(5000) + "}").encode()
+    rekognition.update_dataset_entries(DatasetArn=dataset, Changes={"GroundTruth": deep_change})
+    assert wait_dataset(rekognition, dataset)["Status"] in {"UPDATE_COMPLETE", "UPDATE_FAILED"}
+    assert len(all_entries(rekognition, dataset)) == 10
+
+
+def _detect(rekognition, served: dict[str, Any], image: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    return rekognition.detect_custom_labels(ProjectVersionArn=served["arn"], MinConfidence=0, Image=image)
+
+
+@pytest.mark.parametrize(("name", "data", "code"), [
+    ("bomb", png_header(30_000, 30_000, zlib.compress(b"\x00" * 1000)), "ImageTooLargeException"),
+    ("huge-blank", blank_png(10_000, 10_000), "ImageTooLargeException"),
+    ("just-over", png_header(4097, 64, zlib.compress(b"")), "ImageTooLargeException"),
+    ("no-pixel-data", png_header(200, 200), "InvalidImageFormatException"),
+    ("empty-pixel-data", png_header(200, 200, zlib.compress(b"")), "InvalidImageFormatException"),
+    ("truncated", blank_png(300, 300)[:-40], "InvalidImageFormatException"),
+    ("gif", _encoded(Image.new("RGB", (80, 80)), "GIF"), "InvalidImageFormatException"),
+    ("header-only", b"\x89PNG\r\n\x1a\n", "InvalidImageFormatException"),
+])
+def test_unusable_images_get_awss_image_errors(rekognition, s3, served: dict[str, Any],  # type: ignore[no-untyped-def]
+                                               name: str, data: bytes, code: str) -> None:
+    modelled = {e.name for e in rekognition.meta.service_model.operation_model("DetectCustomLabels").error_shapes}
+    assert code in modelled
+    key = f"hostile/{name}.png"
+    s3.put_object(Bucket=served["bucket"], Key=key, Body=data)
+    for image in ({"Bytes": data}, {"S3Object": {"Bucket": served["bucket"], "Name": key}}):
+        with pytest.raises(ClientError) as exc:
+            _detect(rekognition, served, image)
+        status, got, message = _code(exc)
+        assert (status, got) == (400, code), (name, list(image), message)
+
+
+def test_a_small_file_declaring_a_huge_image_is_refused_from_its_header(rekognition, served: dict[str, Any],  # type: ignore[no-untyped-def]
+                                                                        server_process) -> None:
+    """Under 300 KB of PNG that would decode to 300 MB of pixels: refused before a pixel is decoded."""
+    data = blank_png(10_000, 10_000)
+    assert len(data) < 300_000
+    before = _peak_rss(server_process.proc.pid)
+    started = time.monotonic()
+    for _ in range(3):
+        with pytest.raises(rekognition.exceptions.ImageTooLargeException) as exc:
+            _detect(rekognition, served, {"Bytes": data})
+        assert "10000x10000" in _code(exc)[2] and "4096" in _code(exc)[2]
+    assert time.monotonic() - started < 10
+    assert _peak_rss(server_process.proc.pid) - before < 100 * MiB
+
+
+def _peak_rss(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM")
+
+
+def test_usable_images_of_every_accepted_kind_are_served(rekognition, s3, served: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+    red = Image.new("RGB", (120, 90), (220, 40, 40))
+    blue = Image.new("RGB", (120, 90), (40, 70, 220))
+    images = {
+        # A camera JPEG with a second frame (Pillow's MPO): accepted for training, so served too.
+        "mpo": _encoded(red, "MPO", save_all=True, append_images=[blue]),
+        "big-jpeg": _encoded(Image.new("RGB", (4000, 3000), (40, 70, 220)), "JPEG", quality=70),
+        "edge-png": blank_png(4096, 64),
+        "palette-png": _encoded(Image.new("P", (80, 80)), "PNG", transparency=0),
+    }
+    for name, data in images.items():
+        assert _detect(rekognition, served, {"Bytes": data})["CustomLabels"], name
+        s3.put_object(Bucket=served["bucket"], Key=f"ok/{name}", Body=data)
+        assert _detect(rekognition, served, {"S3Object": {"Bucket": served["bucket"], "Name": f"ok/{name}"}})[
+            "CustomLabels"], name
+
+
+def test_concurrent_large_decodes_all_answer(openrek_server: str, served: dict[str, Any]) -> None:
+    data = _encoded(Image.new("RGB", (4096, 4096), (220, 40, 40)), "PNG")
+    body = json.dumps({"ProjectVersionArn": served["arn"], "MinConfidence": 0,
+                       "Image": {"Bytes": base64.b64encode(data).decode()}}).encode()
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: _raw(openrek_server, "DetectCustomLabels", body), range(8)))
+    assert [a.status_code for a in answers] == [200] * 8
+    assert all(a.json()["CustomLabels"] for a in answers)

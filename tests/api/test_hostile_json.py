@@ -144,6 +144,15 @@ def test_a_huge_chunked_body_is_refused_without_reading_it_all(openrek_server: s
     assert follow_up.status_code == 200
 
 
+def test_iam_and_sts_bodies_have_the_same_cap(openrek_server: str) -> None:
+    for service, action in (("iam", "CreateUser"), ("sts", "GetCallerIdentity")):
+        body = f"Action={action}&Version=2010-05-08&UserName={'u' * (9 * MiB)}".encode()
+        response = signed("POST", openrek_server + "/", service=service, data=body,
+                          headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+        assert response.status_code == 413, service
+        assert "<Code>ValidationError</Code>" in response.text and "at most 8388608 bytes" in response.text
+
+
 def test_a_body_under_the_cap_is_still_read(rekognition) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(rekognition.exceptions.ClientError) as exc:
         rekognition.create_project(ProjectName="b" * (7 * MiB))

@@ -5,13 +5,14 @@ signed request where boto3 would not send it), and every answer is AWS's 4xx wit
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import json
 import struct
 import time
 import uuid
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -302,6 +303,7 @@ def png_header(width: int, height: int, pixels: bytes | None = None) -> bytes:
     return data + _png_chunk(b"IEND", b"")
 
 
+@functools.lru_cache(maxsize=8)
 def blank_png(width: int, height: int) -> bytes:
     """A real, complete PNG that compresses to almost nothing (10000x10000 is under 300 KB)."""
     row = b"\x00" + b"\x00" * (3 * width)
@@ -384,18 +386,19 @@ def _detect(rekognition, served: dict[str, Any], image: dict[str, Any]) -> dict[
     return rekognition.detect_custom_labels(ProjectVersionArn=served["arn"], MinConfidence=0, Image=image)
 
 
-@pytest.mark.parametrize(("name", "data", "code"), [
-    ("bomb", png_header(30_000, 30_000, zlib.compress(b"\x00" * 1000)), "ImageTooLargeException"),
-    ("huge-blank", blank_png(10_000, 10_000), "ImageTooLargeException"),
-    ("just-over", png_header(4097, 64, zlib.compress(b"")), "ImageTooLargeException"),
-    ("no-pixel-data", png_header(200, 200), "InvalidImageFormatException"),
-    ("empty-pixel-data", png_header(200, 200, zlib.compress(b"")), "InvalidImageFormatException"),
-    ("truncated", blank_png(300, 300)[:-40], "InvalidImageFormatException"),
-    ("gif", _encoded(Image.new("RGB", (80, 80)), "GIF"), "InvalidImageFormatException"),
-    ("header-only", b"\x89PNG\r\n\x1a\n", "InvalidImageFormatException"),
+@pytest.mark.parametrize(("name", "make", "code"), [  # made when the test runs, not at collection
+    ("bomb", lambda: png_header(30_000, 30_000, zlib.compress(b"\x00" * 1000)), "ImageTooLargeException"),
+    ("huge-blank", lambda: blank_png(10_000, 10_000), "ImageTooLargeException"),
+    ("just-over", lambda: png_header(4097, 64, zlib.compress(b"")), "ImageTooLargeException"),
+    ("no-pixel-data", lambda: png_header(200, 200), "InvalidImageFormatException"),
+    ("empty-pixel-data", lambda: png_header(200, 200, zlib.compress(b"")), "InvalidImageFormatException"),
+    ("truncated", lambda: blank_png(300, 300)[:-40], "InvalidImageFormatException"),
+    ("gif", lambda: _encoded(Image.new("RGB", (80, 80)), "GIF"), "InvalidImageFormatException"),
+    ("header-only", lambda: b"\x89PNG\r\n\x1a\n", "InvalidImageFormatException"),
 ])
 def test_unusable_images_get_awss_image_errors(rekognition, s3, served: dict[str, Any],  # type: ignore[no-untyped-def]
-                                               name: str, data: bytes, code: str) -> None:
+                                               name: str, make: Callable[[], bytes], code: str) -> None:
+    data = make()
     modelled = {e.name for e in rekognition.meta.service_model.operation_model("DetectCustomLabels").error_shapes}
     assert code in modelled
     key = f"hostile/{name}.png"

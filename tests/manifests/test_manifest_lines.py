@@ -42,6 +42,24 @@ def test_invalid_json_line_names_the_line() -> None:
     assert codes(parse("[1, 2]")) == [rules.ERROR_INVALID_JSON_LINE]
 
 
+@pytest.mark.parametrize("depth", [150, 500, 900, 990, 100_000])
+def test_a_deeply_nested_line_is_that_lines_invalid_json(depth: int) -> None:
+    """Nesting below the parser's own limit used to parse and then overflow the stack in the walks over the
+    line (a RecursionError that failed the whole manifest); above it, the parser's RecursionError."""
+    text = json.dumps(cls_line("a.jpg", "cat"))[:-1] + ', "extra": ' + "[" * depth + "]" * depth + "}"
+    line = parse(text, index=2)
+    assert codes(line) == [rules.ERROR_INVALID_JSON_LINE]
+    assert line.line_errors[0].message.startswith(f"Line 3 of {URI}: the JSON Line has an invalid format")
+    assert "nested more than 100 levels deep" in line.line_errors[0].message
+
+
+def test_nan_and_infinity_are_no_json() -> None:
+    for literal in ("NaN", "Infinity", "-Infinity"):
+        line = cls_line("a.jpg", "cat")
+        text = json.dumps(line).replace('"confidence": 1', f'"confidence": {literal}')
+        assert codes(parse(text)) == [rules.ERROR_INVALID_JSON_LINE], literal
+
+
 def test_source_ref_missing_or_malformed() -> None:
     line = cls_line("a.jpg", "cat")
     del line["source-ref"]

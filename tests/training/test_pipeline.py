@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from openrek.imaging import ImageError
 from openrek.store.objects import DirectoryObjectStore
-from openrek.training.inference import InvalidImageFormat, Predictor
+from openrek.training.inference import Predictor
 from openrek.training.pipeline import run_training
 from openrek.training.request import S3Ref, TrainingRequest
 
@@ -134,13 +135,13 @@ def test_predictor_classification(classification) -> None:  # type: ignore[no-un
 def test_predictor_rejects_invalid_images(classification) -> None:  # type: ignore[no-untyped-def]
     objects, outcome, _, _ = classification
     predictor = Predictor.load(objects, outcome.artifact)
-    with pytest.raises(InvalidImageFormat):
+    with pytest.raises(ImageError):
         predictor.predict(b"not an image at all", None, None)
     import io
 
     buf = io.BytesIO()
     Image.new("RGB", (80, 80)).save(buf, "GIF")
-    with pytest.raises(InvalidImageFormat, match="GIF"):
+    with pytest.raises(ImageError, match="GIF"):
         predictor.predict(buf.getvalue(), None, None)
     # Palette PNG with transparency and greyscale JPEG decode fine.
     pal = Image.new("P", (80, 80))

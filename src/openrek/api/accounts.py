@@ -16,6 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from openrek import json_input
 from openrek.api.json11.serializer import serialize_error
 from openrek.security.identities import Caller, Identities
 from openrek.service.errors import (
@@ -39,7 +40,7 @@ def _created(identities: Identities | None, caller: Caller, first_account: str, 
             f"Only the root of the server's first account ({first_account}) may create accounts; "
             f"{caller.access_key} is not it.")
     try:
-        name = json.loads(body or b"{}").get("Name")
+        name = json_input.loads(body or b"{}").get("Name")
     except (ValueError, AttributeError):
         name = None
     if not isinstance(name, str) or not _NAME.match(name):
@@ -52,12 +53,12 @@ def _created(identities: Identities | None, caller: Caller, first_account: str, 
 
 
 async def handle_accounts(request: Request, identities: Identities | None, caller: Caller, first_account: str,
-                          request_id: str) -> Response:
+                          request_id: str, body: bytes) -> Response:
     headers = {"x-amzn-RequestId": request_id}
     try:
         if request.method != "POST":
             raise ValidationException(f"{PATH} answers POST only.")
-        out = _created(identities, caller, first_account, await request.body())
+        out = _created(identities, caller, first_account, body)
     except ServiceError as err:
         status = 403 if isinstance(err, AccessDeniedException) else err.status
         return Response(serialize_error(err.code, err.message, request_id), status_code=status,

@@ -21,15 +21,17 @@ from starlette.routing import Route
 from openrek.api.accounts import PATH as ACCOUNTS_PATH
 from openrek.api.accounts import handle_accounts
 from openrek.api.authentication import json_auth_error, s3_auth_error, signed_request
-from openrek.api.json11.handler import JsonService, JsonServices, handle_json11
+from openrek.api.json11.handler import JsonService, JsonServices, error_response, handle_json11
 from openrek.api.model_export import handle_openrek, is_openrek_request
-from openrek.api.query.handler import handle_query, query_auth_error, query_service
+from openrek.api.query.handler import handle_query, query_auth_error, query_error_response, query_service
 from openrek.api.rekognition.handler import rekognition_service
+from openrek.api.request_body import BodyTooLarge, read_body
 from openrek.api.s3.handler import handle_s3
 from openrek.api.sigv4 import credential_scope, is_region_name
 from openrek.security.authenticator import Authenticator, principal_of
 from openrek.security.sigv4 import SigV4Error, SigV4ErrorKind
 from openrek.service.context import RequestContext
+from openrek.service.errors import ValidationException
 from openrek.store.objects import ObjectStore
 
 logger = logging.getLogger(__name__)
@@ -67,16 +69,22 @@ def create_app(
         request_id = str(uuid.uuid4())
         query = query_service(request, credential_scope(request.headers, request.url.query))
         if query is not None:
-            body = await request.body()
+            try:
+                body = await read_body(request)
+            except BodyTooLarge as exc:
+                return query_error_response(query, "ValidationError", exc.message, request_id, exc.status)
             try:
                 caller = auth.authenticate(signed_request(request, body)) if auth.enabled else auth.open_caller
             except SigV4Error as exc:
                 return query_auth_error(exc, query, request_id)
             return await handle_query(query, body, query_providers or {}, caller, request_id)
         if "x-amz-target" in request.headers:
-            body = await request.body() if auth.enabled else None  # cached: the handler reads it again
             try:
-                caller = auth.authenticate(signed_request(request, body))
+                body = await read_body(request)
+            except BodyTooLarge as exc:
+                return error_response(ValidationException(exc.message, status=exc.status), request_id)
+            try:
+                caller = auth.authenticate(signed_request(request, body if auth.enabled else None))
             except SigV4Error as exc:
                 return json_auth_error(exc, request_id)
             scope = credential_scope(request.headers, request.url.query)
@@ -87,15 +95,20 @@ def create_app(
             principal, policies = principal_of(auth.identities, caller)
             ctx = RequestContext(account=caller.account, region=scope.region if scope else default_region,
                                  request_id=request_id, principal_arn=principal, identity_policies=policies)
-            return await handle_json11(request, services, ctx)
+            return await handle_json11(request, services, ctx, body)
         openrek_route = is_openrek_request(request)
-        body = await request.body() if auth.enabled and openrek_route else None
+        body = None
+        if openrek_route:
+            try:
+                body = await read_body(request)
+            except BodyTooLarge as exc:
+                return error_response(ValidationException(exc.message, status=exc.status), request_id)
         try:
             caller = auth.authenticate(signed_request(request, body)) if auth.enabled else auth.open_caller
         except SigV4Error as exc:
             return json_auth_error(exc, request_id) if openrek_route else s3_auth_error(exc, request, request_id)
         if openrek_route and request.url.path == ACCOUNTS_PATH:
-            return await handle_accounts(request, auth.identities, caller, account, request_id)
+            return await handle_accounts(request, auth.identities, caller, account, request_id, body or b"")
         if openrek_route:
             principal, policies = principal_of(auth.identities, caller)
             who = RequestContext(account=caller.account, region=default_region, request_id=request_id,

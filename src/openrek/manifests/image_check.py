@@ -1,31 +1,27 @@
-"""Images as Custom Labels accepts them: read through the object store, checked, decoded to RGB.
+"""Images as Custom Labels accepts them in manifests: read through the object store, checked, decoded to RGB.
 
 `check_image` applies AWS's rules (JPEG or PNG by content, 64–4096 px a side, aspect ratio ≤ 20:1, ≤ 15 MB,
-decodes completely) and returns the image's size after EXIF orientation. `load_rgb_image` /
-`decode_rgb` give training and inference the same pixels: EXIF orientation applied, greyscale, 16-bit,
-palette and transparent images converted to RGB (transparent areas composited on white).
+decodes completely) and returns the image's size after EXIF orientation. The formats, limits and the
+decode itself are `openrek.imaging`'s, the same DetectCustomLabels uses; `load_rgb_image` / `decode_rgb`
+give training the pixels inference sees: EXIF orientation applied, greyscale, 16-bit, palette and
+transparent images converted to RGB (transparent areas composited on white).
 """
 
 from __future__ import annotations
 
 import inspect
-import io
 from dataclasses import dataclass
-from typing import Any
 
-import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
+from .. import imaging
+from ..imaging import to_rgb
 from ..store.objects import ObjectStore, ObjectStoreError
 from . import rules
 from .line_parser import line_error
 from .rules import DEFAULT_LIMITS, Limits
 from .s3uri import s3_uri
 from .types import ManifestError, ManifestRecord
-
-ACCEPTED_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG"}  # MPO: a camera JPEG with extra frames
-_EXIF_ORIENTATION = 0x0112
-_SWAPS_AXES = {5, 6, 7, 8}
 
 
 @dataclass(frozen=True)
@@ -52,50 +48,33 @@ def read_object_bytes(objects: ObjectStore, bucket: str, key: str, version: str 
     return objects.get_bytes(bucket, key)
 
 
-def _exif_orientation(img: Image.Image) -> int:
-    try:
-        value = img.getexif().get(_EXIF_ORIENTATION, 1)
-    except Exception:  # a malformed EXIF block must not make the image unusable
-        return 1
-    return value if isinstance(value, int) and 1 <= value <= 8 else 1
-
-
 def inspect_image(data: bytes, at: str, limits: Limits = DEFAULT_LIMITS) -> ImageInfo | ManifestError:
     """Check image bytes against AWS's rules; `at` ('line 3 of s3://…') starts any error message."""
     if len(data) > limits.max_image_bytes:
         return line_error(rules.ERROR_INVALID_IMAGE, at,
                           f"the image is {len(data) / rules.MB:.1f} MB; images can be at most "
                           f"{limits.max_image_bytes / rules.MB:g} MB. Compress or resize it.")
-    # The dimension check runs before decoding, so Pillow's decompression-bomb limit (far above 4096x4096)
-    # only trips on a header claiming a gigantic image: report that as a dimension error.
+    # The dimension check reads the header only, so nothing is decoded past the limits.
     try:
-        img = Image.open(io.BytesIO(data))
-        fmt = ACCEPTED_FORMATS.get(img.format or "")
-        if fmt is None:
-            return line_error(rules.ERROR_INVALID_IMAGE, at,
-                              f"the image is invalid: it is a {img.format or 'unknown'} file; Custom Labels "
-                              "accepts only PNG and JPEG images. Convert it to PNG or JPEG.")
-        raw_w, raw_h = img.size
-        dim = _dimension_problem(raw_w, raw_h, limits)
+        header = imaging.read_header(data, max_side=None)
+        dim = _dimension_problem(header.raw_width, header.raw_height, limits)
         if dim:
             return line_error(rules.ERROR_INVALID_IMAGE_DIMENSION, at, dim)
-        orientation = _exif_orientation(img)
-        mode = img.mode
-        if fmt == "JPEG":
-            img.draft(img.mode, (max(1, raw_w // 8), max(1, raw_h // 8)))  # still reads every byte
-        img.load()
-    except Image.DecompressionBombError:
-        return line_error(rules.ERROR_INVALID_IMAGE_DIMENSION, at,
-                          "the image has too many pixels to decode safely; images can be at most "
-                          f"{limits.max_image_side}x{limits.max_image_side} pixels.")
-    except Exception as exc:  # Pillow raises many types for damaged files
-        reason = str(exc) or type(exc).__name__
+        imaging.verify(data, max_side=limits.max_image_side)
+    except imaging.ImageError as exc:
+        if exc.kind == exc.TOO_LARGE:
+            return line_error(rules.ERROR_INVALID_IMAGE_DIMENSION, at,
+                              f"{exc.reason}; images can be at most "
+                              f"{limits.max_image_side}x{limits.max_image_side} pixels.")
+        if exc.kind == exc.FORMAT:
+            return line_error(rules.ERROR_INVALID_IMAGE, at,
+                              f"the image is invalid: {exc.reason}. Convert it to PNG or JPEG.")
         return line_error(rules.ERROR_INVALID_IMAGE, at,
-                          f"the image is invalid: it could not be decoded ({reason}). Check that the file is "
+                          f"the image is invalid: it could not be decoded ({exc.reason}). Check that the file is "
                           "a complete, uncorrupted PNG or JPEG image.")
-    width, height = (raw_h, raw_w) if orientation in _SWAPS_AXES else (raw_w, raw_h)
-    return ImageInfo(format=fmt, width=width, height=height, raw_width=raw_w, raw_height=raw_h,
-                     orientation=orientation, mode=mode, size_bytes=len(data))
+    return ImageInfo(format=header.format, width=header.width, height=header.height,
+                     raw_width=header.raw_width, raw_height=header.raw_height, orientation=header.orientation,
+                     mode=header.mode, size_bytes=len(data))
 
 
 def _dimension_problem(w: int, h: int, limits: Limits) -> str | None:
@@ -135,35 +114,9 @@ def check_image(objects: ObjectStore, bucket: str, key: str, version: str | None
     return inspect_image(data, at, limits)
 
 
-def _to_8bit_grey(img: Image.Image) -> Image.Image:
-    arr: Any = np.asarray(img)
-    if img.mode.startswith("I;16") or (arr.dtype.kind in "iu" and arr.max(initial=0) > 255):
-        arr = arr.astype(np.float64) / 257.0 if arr.max(initial=0) <= 65535 else \
-            arr.astype(np.float64) * (255.0 / float(arr.max()))
-    return Image.fromarray(np.clip(np.rint(arr), 0, 255).astype(np.uint8), "L")
-
-
-def to_rgb(img: Image.Image) -> Image.Image:
-    """The image as 8-bit RGB; transparency is composited onto white."""
-    if img.mode == "RGB":
-        return img
-    if img.mode in ("I", "F") or img.mode.startswith("I;16"):
-        img = _to_8bit_grey(img)
-    has_alpha = img.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in img.info
-    if has_alpha:
-        rgba = img.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        background.alpha_composite(rgba)
-        return background.convert("RGB")
-    return img.convert("RGB")
-
-
 def decode_rgb(data: bytes) -> Image.Image:
     """Decode image bytes as training and inference see them: EXIF orientation applied, then RGB."""
-    img = Image.open(io.BytesIO(data))
-    img.load()
-    oriented = ImageOps.exif_transpose(img)
-    return to_rgb(oriented if oriented is not None else img)
+    return imaging.decode_rgb(data)
 
 
 def load_rgb_image(objects: ObjectStore, record: ManifestRecord) -> Image.Image:

@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .. import json_input
 from . import rules
 from .rules import DEFAULT_LIMITS, Limits
 from .s3uri import S3Uri, S3UriError, parse_s3_uri
@@ -115,12 +116,13 @@ def parse_line(text: str, line_index: int, manifest_uri: str, limits: Limits = D
     line = ParsedLine(line_index=line_index, manifest_uri=manifest_uri, text=text)
     at = line.where
     try:
-        obj = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+        obj = json_input.loads(text)
+    except json_input.JsonInputError as exc:
+        where_in_line = f" at column {exc.colno}" if exc.colno is not None else ""
         line.line_errors.append(line_error(
             rules.ERROR_INVALID_JSON_LINE, at,
-            f"the JSON Line has an invalid format ({exc.msg if hasattr(exc, 'msg') else exc} at column "
-            f"{getattr(exc, 'colno', '?')}). Each line must be one complete JSON object; fix or remove it."))
+            f"the JSON Line has an invalid format ({exc.msg}{where_in_line}). Each line must be one complete "
+            "JSON object; fix or remove it."))
         return line
     if not isinstance(obj, dict):
         line.line_errors.append(line_error(

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-MB = 1024 * 1024
+from .. import imaging
+
+MB = imaging.MB
 
 
 @dataclass(frozen=True)
@@ -17,10 +19,10 @@ class Limits:
 
     max_manifest_bytes: int = 1024 * MB  # 1 GB
     max_manifest_lines: int = 250_000
-    min_image_side: int = 64
-    max_image_side: int = 4096
-    max_aspect_ratio: float = 20.0
-    max_image_bytes: int = 15 * MB
+    min_image_side: int = imaging.MIN_SIDE  # the image limits are openrek.imaging's, serving's too
+    max_image_side: int = imaging.MAX_SIDE
+    max_aspect_ratio: float = imaging.MAX_ASPECT_RATIO
+    max_image_bytes: int = imaging.MAX_S3_BYTES
     max_boxes_per_image: int = 50
     max_labels_per_image: int = 50
     min_labels_image_level: int = 2

@@ -22,6 +22,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from openrek import json_input
 from openrek.security.kms_errors import (
     AlreadyExistsException,
     DisabledException,
@@ -378,7 +379,7 @@ class KmsKeys:
     def _check_policy(policy: str) -> str:
         _length("policy", policy, 1, 131072)
         try:
-            document = json.loads(policy)
+            document = json_input.loads(policy)
         except ValueError:
             raise MalformedPolicyDocumentException("The key policy is not valid JSON") from None
         statements = document.get("Statement") if isinstance(document, dict) else None

@@ -9,10 +9,10 @@ or values of the wrong type.
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from typing import Any
 
+from openrek import json_input
 from openrek.security.policy_conditions import ConditionError, compile_block
 
 VERSIONS = ("2012-10-17", "2008-10-17")
@@ -103,7 +103,7 @@ def uses_variables(doc: dict[str, Any]) -> bool:
 def check_policy_document(text: str, kind: PolicyKind = PolicyKind.RESOURCE) -> dict[str, Any]:
     """The parsed document; raises PolicyDocumentError if it breaks the grammar."""
     try:
-        doc = json.loads(text)
+        doc = json_input.loads(text)
     except ValueError as exc:
         raise PolicyDocumentError(f"The policy document is not valid JSON ({exc}).") from None
     return check_policy(doc, kind)

@@ -15,12 +15,12 @@ The rules are AWS's for accounts and resource policies (no SCPs, permission boun
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from openrek import json_input
 from openrek.security.policy_conditions import Condition, ConditionError, compile_block
 from openrek.security.policy_document import (
     PolicyDocumentError,
@@ -251,7 +251,7 @@ class Policy:
         doc: Any = document
         if isinstance(document, str):
             try:
-                doc = json.loads(document)
+                doc = json_input.loads(document)
             except ValueError as exc:
                 if strict:
                     raise PolicyDocumentError(f"The policy document is not valid JSON ({exc}).") from None

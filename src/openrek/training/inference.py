@@ -6,50 +6,29 @@ threads do not spin, so an idle model uses no CPU.
 
 from __future__ import annotations
 
-import io
 import json
 import threading
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
+from openrek import imaging
 from openrek.store.objects import ObjectStore
 from openrek.training.export import MODEL_FORMAT, onnx_session
 from openrek.training.request import S3Ref
-
-ACCEPTED_FORMATS = {"JPEG", "PNG"}
-
-
-class InvalidImageFormat(ValueError):
-    """The bytes are not a PNG or JPEG image that can be decoded (InvalidImageFormatException)."""
-
-    code = "InvalidImageFormatException"
 
 
 class ModelArtifactError(RuntimeError):
     """The artifact in the object store is missing or not an openrek model."""
 
 
-def decode_image(image_bytes: bytes) -> Image.Image:
-    """Decode PNG/JPEG bytes to oriented RGB (transparency over white); `InvalidImageFormat` otherwise."""
-    try:
-        img = Image.open(io.BytesIO(image_bytes))
-        fmt = img.format
-        if fmt not in ACCEPTED_FORMATS:
-            raise InvalidImageFormat(f"Unsupported image format {fmt or 'unknown'}: use PNG or JPEG.")
-        img.load()
-    except InvalidImageFormat:
-        raise
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise InvalidImageFormat(f"The image could not be decoded as PNG or JPEG ({exc}).") from None
-    try:
-        from openrek.manifests.image_check import to_rgb
-    except ImportError:  # pragma: no cover - manifests always ships with training
-        return (ImageOps.exif_transpose(img) or img).convert("RGB")
-    oriented = ImageOps.exif_transpose(img)
-    return to_rgb(oriented if oriented is not None else img)
+def decode_image(image_bytes: bytes, size: tuple[int, int] | None = None) -> Image.Image:
+    """PNG/JPEG bytes as oriented RGB (transparency over white); `imaging.ImageError` otherwise. `size`
+    (width, height) lets a large JPEG decode at reduced size, still at least twice that."""
+    target = (2 * size[0], 2 * size[1]) if size else None
+    return imaging.decode_rgb(image_bytes, target=target)
 
 
 @dataclass
@@ -147,7 +126,8 @@ class Predictor:
 
         `min_confidence` (0–100): None uses each label's assumed threshold; 0 returns everything.
         """
-        image = decode_image(image_bytes)
+        height, width = self.spec.size
+        image = decode_image(image_bytes, (width, height))
         outputs = self.raw_outputs(image)
         labels = self.spec.labels
         found: list[dict[str, Any]] = []

@@ -8,7 +8,6 @@ against the operation's input shape, handed to the provider and serialised by it
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from openrek import json_input
 from openrek.api.json11.serializer import serialize_error, serialize_output
 from openrek.api.json11.validation import validate_input
 from openrek.api.service_models import operation_model, service_model
@@ -74,16 +74,17 @@ def _parse_body(raw: bytes) -> Any:
     if not raw.strip():
         return {}
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return json_input.loads(raw)
+    except json_input.JsonInputError as exc:
         raise SerializationException(
             f"The request body is not valid JSON ({exc}). "
             f"Send a JSON object with Content-Type {CONTENT_TYPE}."
         ) from None
 
 
-async def handle_json11(request: Request, services: JsonServices, ctx: RequestContext) -> Response:
-    """Answers the request with the operation's output, or with AWS's error body (never a traceback)."""
+async def handle_json11(request: Request, services: JsonServices, ctx: RequestContext, body: bytes) -> Response:
+    """Answers the request (`body`: as read within the cap) with the operation's output, or with AWS's
+    error body (never a traceback)."""
     target = request.headers.get("x-amz-target", "")
     service = services.for_target(target)
     if service is None:
@@ -101,7 +102,7 @@ async def handle_json11(request: Request, services: JsonServices, ctx: RequestCo
                 f"openrek does not implement the {service.label} operation {name} yet. "
                 f"Implemented: {implemented}."
             )
-        params = validate_input(op.input_shape, _parse_body(await request.body()))
+        params = validate_input(op.input_shape, _parse_body(body))
         # Requests that only touch metadata (milliseconds) run on the event loop: a hop to a worker thread
         # and back costs more than that once the threads contend for the GIL. The rest run on threads.
         if handler.metadata_only(params):

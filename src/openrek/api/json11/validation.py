@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from functools import lru_cache
 from typing import Any
 
@@ -20,6 +21,9 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 from openrek.service.errors import SerializationException, ValidationException
 
 _MAX_LISTED = 10
+_MAX_ECHOED = 100  # characters of a value repeated in a message
+# The ranges of Smithy's integer and long; a JSON number outside them does not deserialize (as on AWS).
+_INTEGRAL_RANGE = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 
 
 @lru_cache(maxsize=512)
@@ -35,15 +39,34 @@ def _lower_camel(name: str) -> str:
 
 
 def _render(value: Any) -> str:
+    """The value as AWS echoes it in a message, cut to `_MAX_ECHOED` characters: an error about a 50 MB
+    member is not a 50 MB answer. Blobs are never echoed (AWS shows the Java buffer, not the bytes)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "'true'" if value else "'false'"
+    if isinstance(value, (bytes, bytearray)):
+        return f"'java.nio.HeapByteBuffer[pos=0 lim={len(value)} cap={len(value)}]'"
     if isinstance(value, list):
-        return "'[" + ", ".join(str(v) for v in value) + "]'"
+        text = "[" + ", ".join(_shown(v) for v in value[:_MAX_ECHOED]) + "]"
+    elif isinstance(value, dict):
+        text = "{" + ", ".join(f"{_shown(k)}={_shown(v)}" for k, v in list(value.items())[:_MAX_ECHOED]) + "}"
+    else:
+        text = str(value)
+    return f"'{_cut(text)}'"
+
+
+def _shown(value: Any) -> str:
+    """A list item or map entry inside an echoed value (nested containers are not spelled out)."""
+    if isinstance(value, list):
+        return "[…]" if value else "[]"
     if isinstance(value, dict):
-        return "'{" + ", ".join(f"{k}={v}" for k, v in value.items()) + "}'"
-    return f"'{value}'"
+        return "{…}" if value else "{}"
+    return _cut(str(value))
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= _MAX_ECHOED else text[:_MAX_ECHOED] + "…"
 
 
 class _Collector:
@@ -89,8 +112,17 @@ def _check_number(shape: Shape, value: Any, path: str, out: _Collector) -> None:
     integral = shape.type_name in ("integer", "long")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _type_error(path, value, "an integer" if integral else "a number")
+    if isinstance(value, float) and not math.isfinite(value):  # 1e999 parses as inf; NaN cannot be echoed back
+        raise _type_error(path, value, "a finite number")
     if integral and isinstance(value, float) and not value.is_integer():
         raise _type_error(path, value, "an integer")
+    if integral:
+        low, high = _INTEGRAL_RANGE[shape.type_name]
+        if not low <= value <= high:
+            raise SerializationException(
+                f"The number at '{path}' is out of range for {'an' if shape.type_name == 'integer' else 'a'} "
+                f"{shape.type_name} ({low} to {high}): "
+                f"{_render(value)}.")
     lo = shape.metadata.get("min")
     hi = shape.metadata.get("max")
     if lo is not None and value < lo:

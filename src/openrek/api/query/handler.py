@@ -50,6 +50,11 @@ def _error(service: str, code: str, message: str, request_id: str, status: int |
                     headers={"x-amzn-RequestId": request_id})
 
 
+def query_error_response(service: str, code: str, message: str, request_id: str, status: int) -> Response:
+    """An error answered before the request reaches an operation (its body too large, say)."""
+    return _error(service, code, message, request_id, status)
+
+
 def query_auth_error(error: SigV4Error, service: str, request_id: str) -> Response:
     code, status = query_error(error.kind)
     return _error(service, code, error.message, request_id, status)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from openrek.service import s3_access
 from openrek.service.context import RequestContext
 from openrek.service.errors import InvalidParameterException, ResourceNotFoundException
+from openrek.service.rekognition.pagination import PageTokens
 from openrek.store.metadata import MetadataStore
 from openrek.store.objects import ObjectStore, is_internal_bucket
 from openrek.store.schema import JobRow, ProjectRow, VersionRow
@@ -24,6 +25,18 @@ class ModelHosting(Protocol):
     def stop(self, version_arn: str) -> None: ...
     def predict(self, version_arn: str, image_bytes: bytes, min_confidence: float | None,
                 max_results: int | None) -> list[dict]: ...
+
+
+def s3_object(ref: dict[str, Any] | None, where: str) -> dict[str, Any]:
+    """`ref` (an `S3Object`: Bucket, Name, Version, each optional in the model), once Bucket and Name are
+    there; else AWS's InvalidParameterException naming the member (`where` is the S3Object's path)."""
+    if not ref:
+        raise InvalidParameterException(f"{where} is missing: give the manifest's Bucket and Name.")
+    for member in ("Bucket", "Name"):
+        if not ref.get(member):
+            raise InvalidParameterException(
+                f"{where}.{member} is missing: an S3Object needs both Bucket and Name (and optionally Version).")
+    return ref
 
 
 def now_ms() -> int:
@@ -54,6 +67,8 @@ class ProviderBase:
         # The server's KMS keys, to check a version's KmsKeyId against. None means KMS is not configured:
         # KmsKeyId is then accepted and stored unchecked, as before KMS existed.
         self.kms_keys = kms_keys
+        # NextToken values are MACed with the server's master key (the one KMS wraps key material with).
+        self.page_tokens = PageTokens(kms_keys.master_key.mac if kms_keys is not None else None)
 
     def _project(self, arn: str) -> ProjectRow:
         row = self.metadata.get_project(arn)

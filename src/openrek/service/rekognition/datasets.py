@@ -26,9 +26,8 @@ from openrek.service.errors import (
     ResourceNotReadyException,
 )
 from openrek.service.rekognition import arns
-from openrek.service.rekognition.base import ProviderBase, now_ms, queued_job
+from openrek.service.rekognition.base import ProviderBase, now_ms, queued_job, s3_object
 from openrek.service.rekognition.dataset_work import JOB_KIND
-from openrek.service.rekognition.pagination import decode_token, encode_token
 from openrek.service.rekognition.registry import operation
 from openrek.service.rekognition.versions_view import dataset_description
 from openrek.store.dataset_records import EntryFilter
@@ -68,6 +67,7 @@ class DatasetOperations(ProviderBase):
         if source.get("GroundTruthManifest") is not None and not manifest:
             raise InvalidParameterException("DatasetSource.GroundTruthManifest needs S3Object (Bucket and Name).")
         if manifest:
+            s3_object(manifest, "DatasetSource.GroundTruthManifest.S3Object")
             self._check_bucket_access(ctx, manifest["Bucket"], "s3:GetObject", manifest["Name"])
         if source_arn:
             src = self._dataset(source_arn)
@@ -119,20 +119,20 @@ class DatasetOperations(ProviderBase):
                               source_ref_contains=params.get("SourceRefContains"),
                               has_errors=params.get("HasErrors"))
         scope = f"entries|{row.arn}|{filters}"
-        after = decode_token(scope, params.get("NextToken"))
+        after = self.page_tokens.decode(scope, params.get("NextToken"))
         size = params.get("MaxResults") or DEFAULT_PAGE
         found = self.metadata.list_entries(row.arn, filters, after, size + 1)
-        token = encode_token(scope, found[size - 1][0]) if len(found) > size else None
+        token = self.page_tokens.encode(scope, found[size - 1][0]) if len(found) > size else None
         return {"DatasetEntries": [listed for _id, listed in found[:size]], "NextToken": token}
 
     @operation("ListDatasetLabels", metadata_only=True)
     def list_dataset_labels(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         row = self._readable(params["DatasetArn"])
         scope = f"labels|{row.arn}"
-        offset = decode_token(scope, params.get("NextToken"))
+        offset = self.page_tokens.decode(scope, params.get("NextToken"))
         size = params.get("MaxResults") or DEFAULT_PAGE
         found = self.metadata.list_labels(row.arn, offset, size + 1)
-        token = encode_token(scope, offset + size) if len(found) > size else None
+        token = self.page_tokens.encode(scope, offset + size) if len(found) > size else None
         return {"DatasetLabelDescriptions": [
             {"LabelName": name, "LabelStats": {"EntryCount": entries, "BoundingBoxCount": boxes}}
             for name, entries, boxes in found[:size]], "NextToken": token}

@@ -1,12 +1,12 @@
-"""Checks an image sent to DetectCustomLabels: AWS's size limits and formats (JPEG, PNG)."""
+"""Fetches the image sent to DetectCustomLabels and checks it against AWS's limits (bytes, formats,
+pixels) from its header, before the model host decodes it, once (`openrek.imaging` holds the rules).
+"""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
-
+from openrek import imaging
 from openrek.service.errors import (
     ImageTooLargeException,
     InvalidImageFormatException,
@@ -14,9 +14,8 @@ from openrek.service.errors import (
 )
 from openrek.store.objects import NoSuchBucket, ObjectStore, ObjectStoreError, is_internal_bucket
 
-MAX_BYTES_INLINE = 4 * 1024 * 1024  # Image.Bytes
-MAX_BYTES_S3 = 15 * 1024 * 1024  # Image.S3Object
-FORMATS = {"JPEG", "PNG"}
+MAX_BYTES_INLINE = imaging.MAX_INLINE_BYTES  # Image.Bytes
+MAX_BYTES_S3 = imaging.MAX_S3_BYTES  # Image.S3Object
 
 
 def image_bytes(objects: ObjectStore, image: dict[str, Any]) -> bytes:
@@ -54,16 +53,23 @@ def image_bytes(objects: ObjectStore, image: dict[str, Any]) -> bytes:
     return data
 
 
-def check_format(data: bytes) -> None:
+def check_format(data: bytes) -> imaging.Header:
+    """The image's header if it is a PNG or JPEG within the pixel limit; AWS's error otherwise. Reads the
+    header only: the pixels are decoded once, by the model host."""
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            fmt = img.format
-            img.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise InvalidImageFormatException(
-            "Request has unsupported image format: the bytes are not a readable JPEG or PNG image."
-        ) from None
-    if fmt not in FORMATS:
-        raise InvalidImageFormatException(
-            f"Request has unsupported image format: {fmt}. DetectCustomLabels accepts JPEG and PNG."
-        )
+        return imaging.read_header(data)
+    except imaging.ImageError as exc:
+        raise service_error(exc) from None
+
+
+def service_error(exc: imaging.ImageError) -> ImageTooLargeException | InvalidImageFormatException:
+    """What DetectCustomLabels answers for an image that cannot be used."""
+    if exc.kind == exc.TOO_LARGE:
+        return ImageTooLargeException(
+            f"The input image size exceeds the allowed limit: {exc.reason}. Resize the image (a JPEG or PNG of "
+            f"at most {imaging.MAX_SIDE} pixels a side).")
+    if exc.kind == exc.FORMAT:
+        return InvalidImageFormatException(
+            f"Request has unsupported image format: {exc.reason}. DetectCustomLabels accepts JPEG and PNG.")
+    return InvalidImageFormatException(
+        f"Request has unsupported image format: the bytes are not a readable JPEG or PNG image ({exc.reason}).")

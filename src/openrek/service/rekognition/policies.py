@@ -19,7 +19,6 @@ from openrek.service.errors import (
     ResourceNotFoundException,
 )
 from openrek.service.rekognition.base import ProviderBase, now_ms
-from openrek.service.rekognition.pagination import page
 from openrek.service.rekognition.registry import operation
 from openrek.store.metadata import DuplicateError, StaleRevisionError
 
@@ -63,8 +62,8 @@ class PolicyOperations(ProviderBase):
     def list_project_policies(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         project = self._project(params["ProjectArn"])
         rows = self.metadata.list_policies(project.arn)
-        chunk, token = page(rows, f"policies|{project.arn}", params.get("NextToken"), params.get("MaxResults"),
-                            default=MAX_POLICIES_PER_PROJECT)
+        chunk, token = self.page_tokens.page(rows, f"policies|{project.arn}", params.get("NextToken"),
+                                             params.get("MaxResults"), default=MAX_POLICIES_PER_PROJECT)
         return {"ProjectPolicies": [
             {"ProjectArn": r.project_arn, "PolicyName": r.name, "PolicyRevisionId": r.revision_id,
              "PolicyDocument": r.document, "CreationTimestamp": _ts(r.created_ms),

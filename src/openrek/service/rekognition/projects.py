@@ -9,7 +9,6 @@ from openrek.service.context import RequestContext
 from openrek.service.errors import InvalidParameterException, ResourceInUseException
 from openrek.service.rekognition import arns
 from openrek.service.rekognition.base import ProviderBase, now_ms
-from openrek.service.rekognition.pagination import page
 from openrek.service.rekognition.registry import operation
 from openrek.service.rekognition.versions_view import dataset_metadata, project_description
 from openrek.store.metadata import DuplicateError
@@ -60,7 +59,7 @@ class ProjectOperations(ProviderBase):
             if r.feature in features and (names is None or r.name in names)
         ]
         scope = f"projects|{ctx.account}|{ctx.region}|{names}|{sorted(features)}"
-        chunk, token = page(rows, scope, params.get("NextToken"), params.get("MaxResults"))
+        chunk, token = self.page_tokens.page(rows, scope, params.get("NextToken"), params.get("MaxResults"))
         datasets: dict[str, list[dict[str, Any]]] = {}
         for d in self.metadata.list_datasets([r.arn for r in chunk]):
             datasets.setdefault(d.project_arn, []).append(dataset_metadata(d))

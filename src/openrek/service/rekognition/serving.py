@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from openrek import imaging
 from openrek.lifecycle import STARTABLE, VersionStatus, version_message, version_sources
 from openrek.security.kms_errors import KmsError
 from openrek.service.context import RequestContext
-from openrek.service.errors import (
-    InvalidImageFormatException,
-    ResourceInUseException,
-    ResourceNotReadyException,
-)
+from openrek.service.errors import ResourceInUseException, ResourceNotReadyException
 from openrek.service.rekognition.base import ModelHosting, ProviderBase
-from openrek.service.rekognition.images import image_bytes
+from openrek.service.rekognition.images import image_bytes, service_error
 from openrek.service.rekognition.registry import operation
 from openrek.service.rekognition.version_keys import DETAIL as KMS_DETAIL
 from openrek.service.rekognition.version_keys import check_startable
@@ -94,8 +91,6 @@ class ServingOperations(ProviderBase):
             labels = self._hosting().predict(arn, data, params.get("MinConfidence"), params.get("MaxResults"))
         except ModelNotLoaded:
             raise ResourceNotReadyException(f"The model {row.name} is still loading; try again shortly.") from None
-        except ValueError as exc:  # the predictor could not decode the image
-            if getattr(exc, "code", "") == "InvalidImageFormatException":
-                raise InvalidImageFormatException(str(exc)) from None
-            raise
+        except imaging.ImageError as exc:  # the header was fine, the pixels do not decode
+            raise service_error(exc) from None
         return {"CustomLabels": labels}

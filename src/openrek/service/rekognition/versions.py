@@ -9,9 +9,8 @@ from openrek.lifecycle import DATASET_READY, VERSION_BUSY, VersionStatus, versio
 from openrek.service.context import RequestContext
 from openrek.service.errors import InvalidParameterException, ResourceInUseException
 from openrek.service.rekognition import arns
-from openrek.service.rekognition.base import ProviderBase, now_ms, queued_job
+from openrek.service.rekognition.base import ProviderBase, now_ms, queued_job, s3_object
 from openrek.service.rekognition.dataset_snapshot import write_snapshot
-from openrek.service.rekognition.pagination import next_token, page_window
 from openrek.service.rekognition.registry import operation
 from openrek.service.rekognition.training_jobs import (
     MODELS_BUCKET,
@@ -126,9 +125,9 @@ class VersionOperations(ProviderBase):
         project = self._project(params["ProjectArn"])
         names = params.get("VersionNames")
         scope = f"versions|{project.arn}|{names}"
-        offset, size = page_window(scope, params.get("NextToken"), params.get("MaxResults"))
+        offset, size = self.page_tokens.window(scope, params.get("NextToken"), params.get("MaxResults"))
         rows = self.metadata.list_versions(project.arn, names, offset=offset, limit=size + 1)
-        chunk, token = rows[:size], next_token(scope, offset, size, len(rows))
+        chunk, token = rows[:size], self.page_tokens.next_token(scope, offset, size, len(rows))
         return {
             "ProjectVersionDescriptions": [version_description(r, project.feature) for r in chunk],
             "NextToken": token,
@@ -188,9 +187,10 @@ def _check_manifests(training: dict[str, Any] | None, testing: dict[str, Any] | 
         )
     if not training.get("Assets"):
         raise InvalidParameterException("TrainingData.Assets must list at least one Ground Truth manifest.")
-    for asset in training["Assets"] + (testing.get("Assets") or []):
-        if not (asset.get("GroundTruthManifest") or {}).get("S3Object"):
-            raise InvalidParameterException("Each asset needs GroundTruthManifest.S3Object (Bucket and Name).")
+    for member, data in (("TrainingData", training), ("TestingData", testing)):
+        for i, asset in enumerate(data.get("Assets") or [], 1):
+            s3_object((asset.get("GroundTruthManifest") or {}).get("S3Object"),
+                      f"{member}.Assets.{i}.GroundTruthManifest.S3Object")
     auto = testing.get("AutoCreate", False)
     if auto and testing.get("Assets"):
         raise InvalidParameterException(

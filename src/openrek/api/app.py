@@ -58,6 +58,14 @@ def create_app(
     auth = authenticator or Authenticator(None, account)
     services = JsonServices([rekognition_service(provider), *json_services])
 
+    def context_of(caller: Any, request: Request, request_id: str) -> RequestContext:
+        """Who calls (account, IAM policies) and where: the credential scope's region when it is one."""
+        principal, policies = principal_of(auth.identities, caller)
+        scope = credential_scope(request.headers, request.url.query)
+        region = scope.region if scope is not None and is_region_name(scope.region) else default_region
+        return RequestContext(account=caller.account, region=region, request_id=request_id,
+                              principal_arn=principal, identity_policies=policies)
+
     async def dispatch(request: Request) -> Response:
         try:
             return await serve(request)
@@ -92,10 +100,7 @@ def create_app(
                 return json_auth_error(SigV4Error(SigV4ErrorKind.MALFORMED, (
                     f"Credential should be scoped to a valid region, not {scope.region!r} (for example "
                     "us-east-1): the region goes into every ARN.")), request_id)
-            principal, policies = principal_of(auth.identities, caller)
-            ctx = RequestContext(account=caller.account, region=scope.region if scope else default_region,
-                                 request_id=request_id, principal_arn=principal, identity_policies=policies)
-            return await handle_json11(request, services, ctx, body)
+            return await handle_json11(request, services, context_of(caller, request, request_id), body)
         openrek_route = is_openrek_request(request)
         body = None
         if openrek_route:
@@ -109,16 +114,9 @@ def create_app(
             return json_auth_error(exc, request_id) if openrek_route else s3_auth_error(exc, request, request_id)
         if openrek_route and request.url.path == ACCOUNTS_PATH:
             return await handle_accounts(request, auth.identities, caller, account, request_id, body or b"")
+        who = context_of(caller, request, request_id)
         if openrek_route:
-            principal, policies = principal_of(auth.identities, caller)
-            who = RequestContext(account=caller.account, region=default_region, request_id=request_id,
-                                 principal_arn=principal, identity_policies=policies)
             return await handle_openrek(request, provider, request_id, who)
-        principal, policies = principal_of(auth.identities, caller)
-        scope = credential_scope(request.headers, request.url.query)
-        region = scope.region if scope is not None and is_region_name(scope.region) else default_region
-        who = RequestContext(account=caller.account, region=region, request_id=request_id,
-                             principal_arn=principal, identity_policies=policies)
         return await handle_s3(request, objects, request_id, caller.account, account, caller.signature, who,
                                kms=kms_keys)
 

@@ -113,6 +113,14 @@ def key_arn(region: str, account: str, key_id: str) -> str:
     return f"arn:aws:kms:{region}:{account}:key/{key_id}"
 
 
+def key_account_region(key_arn: str) -> tuple[str, str]:
+    """(account, region) of a KMS key ARN; InvalidArnException for anything else."""
+    match = _KMS_ARN.fullmatch(key_arn or "")
+    if match is None or match.group(4) != "key":
+        raise InvalidArnException(f"{key_arn!r} is not a KMS key ARN")
+    return match.group(3), match.group(2)
+
+
 def alias_arn(region: str, account: str, alias_name: str) -> str:
     return f"arn:aws:kms:{region}:{account}:{alias_name}"
 
@@ -320,6 +328,12 @@ class KmsKeys:
         if key_id.startswith(ALIAS_PREFIX):
             return self._by_alias(account, region, key_id)
         return self._by_id(account, region, key_id)
+
+    def key_by_arn(self, key_arn: str) -> KeyRecord:
+        """The key a key ARN names, in the ARN's own account and region (for keys recorded by ARN: a
+        version's key, an object's key); NotFoundException or InvalidArnException."""
+        account, region = key_account_region(key_arn)
+        return self.resolve_key(account, region, key_arn)
 
     @staticmethod
     def _usable(record: KeyRecord) -> None:

@@ -9,26 +9,13 @@ holds the keys.
 
 from __future__ import annotations
 
-import re
 import secrets
 
-from openrek.security.kms_errors import InvalidArnException
-from openrek.security.kms_keys import KmsKeys
+from openrek.security.kms_keys import KmsKeys, key_account_region
 from openrek.security.master_key import MasterKey, MasterKeyError
 from openrek.store.sealed_files import SSE_KMS, SSE_S3, Encryption, SealedFileError
 
 _WRAP_LABEL = "openrek/s3-managed-data-key"
-_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):key/[0-9a-f-]{36}")
-
-
-def key_account_region(key_arn: str) -> tuple[str, str]:
-    """(account, region) of a KMS key ARN."""
-    match = _KEY_ARN.fullmatch(key_arn or "")
-    if match is None:
-        raise InvalidArnException(f"{key_arn!r} is not a KMS key ARN")
-    return match.group(2), match.group(1)
-
-
 class ObjectKeys:
     """`openrek.store.sealed_files.DataKeys` over the master key (AES256) and KMS keys (aws:kms)."""
 

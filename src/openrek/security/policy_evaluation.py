@@ -296,6 +296,19 @@ def request_context(request: AuthorizationRequest) -> dict[str, tuple[str, ...]]
     return ctx
 
 
+def _identity_statements(request: AuthorizationRequest, ctx: Context, policies: Iterable[Policy],
+                         ) -> tuple[Decision | None, StatementRef | None]:
+    """(an explicit Deny's decision, or None; the first Allow) of the caller's identity policies."""
+    allow: StatementRef | None = None
+    for policy in policies:
+        for st in policy.statements:
+            if st.applies(request, ctx):
+                if not st.allow:
+                    return Decision(Effect.EXPLICIT_DENY, request, (st.ref,)), None
+                allow = allow or st.ref
+    return None, allow
+
+
 def evaluate(request: AuthorizationRequest, identity_policies: Iterable[Policy] = (),
              resource_policies: Iterable[Policy] = ()) -> Decision:
     """May `request.principal_arn` do `request.action` on `request.resource_arn`? (see the module's rules)
@@ -305,14 +318,9 @@ def evaluate(request: AuthorizationRequest, identity_policies: Iterable[Policy] 
     if request.is_root and request.principal_account == request.resource_account:
         return Decision(Effect.ALLOW, request, by_root=True)
     ctx = request_context(request)
-    identity_allow: StatementRef | None = None
-    for policy in identity_policies:
-        for st in policy.statements:
-            if st.applies(request, ctx):
-                if not st.allow:
-                    return Decision(Effect.EXPLICIT_DENY, request, (st.ref,))
-                if identity_allow is None:
-                    identity_allow = st.ref
+    deny, identity_allow = _identity_statements(request, ctx, identity_policies)
+    if deny is not None:
+        return deny
     same_account = request.principal_account == request.resource_account
     resource_allow: StatementRef | None = None
     for policy in resource_policies:
@@ -345,14 +353,9 @@ def evaluate_key_policy(request: AuthorizationRequest, identity_policies: Iterab
     policy can lock everyone out); from another account the caller's identity policies must also allow;
     an explicit Deny anywhere wins."""
     ctx = request_context(request)
-    identity_allow: StatementRef | None = None
-    if not request.is_root:
-        for policy in identity_policies:
-            for st in policy.statements:
-                if st.applies(request, ctx):
-                    if not st.allow:
-                        return Decision(Effect.EXPLICIT_DENY, request, (st.ref,))
-                    identity_allow = identity_allow or st.ref
+    deny, identity_allow = _identity_statements(request, ctx, () if request.is_root else identity_policies)
+    if deny is not None:
+        return deny
     named: StatementRef | None = None
     through_account: StatementRef | None = None
     for policy in key_policies:

@@ -179,11 +179,6 @@ def _read_header(f: BinaryIO) -> _Header:
     return _Header(encryption, wrapped, prefix, hashlib.sha256(start + body).digest(), len(start) + body_len)
 
 
-def read_encryption(f: BinaryIO) -> Encryption:
-    """How the sealed file open at its start in `f` is encrypted (no key needed)."""
-    return _read_header(f).encryption
-
-
 def plaintext_size(stored_size: int, header_length: int) -> int:
     body = stored_size - header_length
     full, rest = divmod(body, SEGMENT + _TAG)

@@ -16,8 +16,7 @@ import json
 from typing import Any
 
 from openrek.api.s3.errors import S3Error
-from openrek.security.kms_errors import KmsError
-from openrek.security.object_keys import key_account_region
+from openrek.security.kms_errors import KmsError, NotFoundException
 from openrek.service.context import RequestContext
 from openrek.service.errors import ServiceError
 from openrek.service.kms import access
@@ -96,7 +95,9 @@ def check_key_use(kms: Any, caller: RequestContext | None, action: str, key_arn:
     if caller is None or kms is None:
         return
     try:
-        record = kms.resolve_key(caller.account, key_account_region(key_arn)[1], key_arn)
+        record = kms.key_by_arn(key_arn)
+        if record.account != caller.account:
+            raise NotFoundException(key_arn)
     except KmsError:
         raise S3Error("AccessDenied", f"User: {caller.principal_arn or caller.account} is not authorized to "
                       f"perform: {action} on resource: {key_arn}: the key is not one of your account's") from None

@@ -103,9 +103,8 @@ def check_export(metadata: MetadataStore, kms_keys: Any, ctx: RequestContext, ve
     row = metadata.get_version(version_arn)
     key_arn = (row.details or {}).get(KMS_DETAIL) if row is not None else None
     if key_arn and kms_keys is not None:
-        parts = key_arn.split(":")
         try:
-            record = kms_keys.resolve_key(parts[4], parts[3], key_arn)
+            record = kms_keys.key_by_arn(key_arn)
         except KmsError:
             return  # the key is gone: reading the model fails with the reason
         access.check_key(ctx, "kms:Decrypt", record)

@@ -46,15 +46,14 @@ def check_startable(keys: KmsKeys, key_arn: str, version_name: str) -> None:
 def check_model_readable(keys: KmsKeys, key_arn: str, version_name: str, purpose: str) -> None:
     """InvalidParameterException unless the key that seals the model `version_name` can decrypt it now, for
     `purpose` ("start", "be copied")."""
-    parts = key_arn.split(":")
     try:
-        record = keys.resolve_key(parts[4], parts[3], key_arn)
-    except (KmsError, IndexError):
+        record = keys.key_by_arn(key_arn)
+    except KmsError:
         raise InvalidParameterException(
             f"The model {version_name} cannot {purpose}: its KMS key {key_arn} no longer exists, so the model "
             "cannot be decrypted. Train or copy the model again with another KmsKeyId.") from None
-    what = "start the model" if purpose == "start" else f"decrypt the model so that it can {purpose}"
-    _require_enabled(record, key_arn, f"{what} {version_name}" if purpose == "start" else what + f" ({version_name})")
+    _require_enabled(record, key_arn, f"start the model {version_name}" if purpose == "start"
+                     else f"decrypt the model {version_name} so that it can {purpose}")
 
 
 def _require_enabled(record: KeyRecord, given: str, purpose: str) -> None:

@@ -6,28 +6,11 @@ from __future__ import annotations
 import os
 import signal
 import time
-from pathlib import Path
 
 from tests.support.clients import client
 from tests.support.datasets import wait_version
 from tests.support.images import upload_classification_set
-from tests.support.server import ServerProcess
-
-
-def _workers(server_pid: int) -> list[int]:
-    """The server's multiprocessing worker processes (not its resource tracker)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = (entry / "cmdline").read_bytes()
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == server_pid and b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
-            found.append(int(entry.name))
-    return found
+from tests.support.server import ServerProcess, worker_pids
 
 
 def test_a_killed_worker_fails_its_version_and_the_next_job_trains(fresh_server: ServerProcess) -> None:
@@ -46,7 +29,7 @@ def test_a_killed_worker_fails_its_version_and_the_next_job_trains(fresh_server:
     train("killed")
     assert fresh_server.proc is not None
     deadline = time.monotonic() + 60
-    while not (workers := _workers(fresh_server.proc.pid)):
+    while not (workers := worker_pids(fresh_server.proc.pid)):
         assert time.monotonic() < deadline, "no training worker process started"
         time.sleep(0.1)
     time.sleep(1.0)  # let it get into the job

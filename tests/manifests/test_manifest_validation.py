@@ -79,7 +79,7 @@ def test_bad_images_are_per_line_errors(mk: Factory, store, name: str, data: byt
     m = validate_manifest(store, MANIFESTS, mk.manifest(lines).name, role="training")
     assert line_codes(m, 2) == [code]
     assert (m.valid_json_lines, m.invalid_json_lines) == (2, 1)
-    message = m.lines[2].parsed.line_errors[0].message
+    message = m.lines[2].line_errors[0].message
     assert message.startswith(f"Line 3 of s3://{MANIFESTS}/train.manifest:")
     if name == "gif":
         assert "GIF" in message and "PNG" in message
@@ -91,8 +91,8 @@ def test_missing_image_and_oversized_image(mk: Factory, store) -> None:
     big = mk.image("big.png", image_bytes((200, 200), fmt="PNG", seed=5))
     lines = [cls_line("does/not/exist.jpg", "cat"), cls_line(big, "dog"), cls_line(mk.image(), "dog")]
     m = validate_manifests(store, [mk.manifest(lines)], role="training", limits=Limits(max_image_bytes=50_000))
-    assert line_codes(m, 0) == [rules.ERROR_INVALID_IMAGE] and "does/not/exist.jpg" in m.lines[0].parsed.line_errors[0].message
-    assert line_codes(m, 1) == [rules.ERROR_INVALID_IMAGE] and "MB" in m.lines[1].parsed.line_errors[0].message
+    assert line_codes(m, 0) == [rules.ERROR_INVALID_IMAGE] and "does/not/exist.jpg" in m.lines[0].line_errors[0].message
+    assert line_codes(m, 1) == [rules.ERROR_INVALID_IMAGE] and "MB" in m.lines[1].line_errors[0].message
 
 
 def test_detection_boxes(mk: Factory, store) -> None:
@@ -285,4 +285,4 @@ def test_blank_lines_are_skipped_but_line_numbers_kept(mk: Factory, store) -> No
     ref = mk.manifest([cls_line(mk.image(), "cat"), "", "   ", "{broken"])
     m = validate_manifest(store, ref.bucket, ref.name, role="training")
     assert m.total_json_lines == 2 and m.error_json_line_indices == [2]
-    assert m.lines[1].parsed.line_errors[0].message.startswith("Line 4 of ")
+    assert m.lines[1].line_errors[0].message.startswith("Line 4 of ")

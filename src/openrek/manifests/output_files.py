@@ -17,6 +17,7 @@ from typing import Any
 
 from ..store.objects import ObjectStore, ObjectStoreError, is_internal_bucket
 from . import rules
+from .line_spool import JsonLinesStream
 from .refs import ManifestRef
 from .types import ManifestError, ManifestRecord, TerminalManifestError
 from .validation import ValidatedManifest
@@ -69,9 +70,10 @@ def render_summary(training: ValidatedManifest | None, testing: ValidatedManifes
     return {"statistics": statistics, "errors": [e.to_json() for e in errors]}
 
 
-def ground_truth_bytes(records: Sequence[ManifestRecord]) -> bytes:
-    """The valid lines as read (no `errors`), one JSON object per line."""
-    return "".join(json.dumps(r.raw, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
+def ground_truth(records: Sequence[ManifestRecord]) -> JsonLinesStream:
+    """The valid lines as read (no `errors`), one JSON object per line, as a stream."""
+    return JsonLinesStream(r.raw_json() if r.raw_json is not None else json.dumps(r.raw, ensure_ascii=False)
+                           for r in records)
 
 
 def check_output_bucket(objects: ObjectStore, bucket: str) -> None:
@@ -100,10 +102,10 @@ def write_output_files(objects: ObjectStore, *, bucket: str, prefix: str | None,
     summary = json.dumps(render_summary(training, testing, errors), indent=2, ensure_ascii=False).encode("utf-8")
     payloads = [
         (files.manifest_summary, summary),
-        (files.training_validation, training.validation_manifest_bytes()),
-        (files.testing_validation, testing.validation_manifest_bytes()),
-        (files.training_ground_truth, ground_truth_bytes(training.records)),
-        (files.testing_ground_truth, ground_truth_bytes(testing.records)),
+        (files.training_validation, training.validation_manifest()),
+        (files.testing_validation, testing.validation_manifest()),
+        (files.training_ground_truth, ground_truth(training.records)),
+        (files.testing_ground_truth, ground_truth(testing.records)),
     ]
     check_output_bucket(objects, bucket)
     for target, data in payloads:

@@ -19,6 +19,9 @@ class Limits:
 
     max_manifest_bytes: int = 1024 * MB  # 1 GB
     max_manifest_lines: int = 250_000
+    # openrek's own: one line labels one image (50 boxes at most), a few KB; longer is no manifest line,
+    # and refusing it keeps a 1 GB manifest without line ends from being read into memory whole.
+    max_line_chars: int = 1_000_000
     min_image_side: int = imaging.MIN_SIDE  # the image limits are openrek.imaging's, serving's too
     max_image_side: int = imaging.MAX_SIDE
     max_aspect_ratio: float = imaging.MAX_ASPECT_RATIO

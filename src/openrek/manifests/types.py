@@ -5,13 +5,15 @@ Shared contract between `manifests/` (which produces these) and `training/` (whi
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 UseCase = Literal["IMAGE_LEVEL_LABELS", "OBJECT_LOCALIZATION", "NOT_DETERMINED"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Box:
     """One labelled bounding box, in pixels of the decoded (EXIF-oriented) image."""
 
@@ -24,7 +26,7 @@ class Box:
     source: tuple[str, int] | None = field(default=None, compare=False)
 
 
-@dataclass
+@dataclass(slots=True)
 class ManifestError:
     """An AWS validation record: `{"code": "ERROR_…", "message": "…"}`."""
 
@@ -35,7 +37,7 @@ class ManifestError:
         return {"code": self.code, "message": self.message}
 
 
-@dataclass
+@dataclass(slots=True)
 class ManifestRecord:
     """One valid manifest line: an image and its labels (image-level) or boxes (detection)."""
 
@@ -48,9 +50,16 @@ class ManifestRecord:
     boxes: list[Box] = field(default_factory=list)
     width: int = 0
     height: int = 0
-    raw: dict[str, Any] = field(default_factory=dict)  # the parsed JSON line as read
     manifest: str = ""  # s3://bucket/key of the manifest file the line came from
     attributes: list[str] = field(default_factory=list)  # the label attributes of `raw` that were used
+    # The JSON line as read (previous `errors` removed), fetched on demand: a 1 GB manifest's lines are
+    # kept on disk (see `line_spool.py`), not in every record.
+    raw_json: Callable[[], str] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The JSON line as read, parsed afresh on each call (keep it if you need it twice)."""
+        return json.loads(self.raw_json()) if self.raw_json is not None else {}
 
 
 class TerminalManifestError(Exception):

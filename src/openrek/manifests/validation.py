@@ -10,17 +10,29 @@ the manifest summary can still be written. The cross-manifest checks live in `da
 
 from __future__ import annotations
 
+import codecs
 import copy
 import json
-from collections.abc import Callable, Iterable, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from functools import partial
+from typing import Any, BinaryIO, Literal
 
 from ..store.objects import NoSuchBucket, ObjectStore, ObjectStoreError, is_internal_bucket
 from . import rules
-from .image_check import ImageInfo, check_image, read_object_bytes
-from .line_parser import Annotation, LabelAttribute, ParsedLine, check_box_geometry, line_error, parse_line
+from .image_check import ImageInfo, check_image
+from .line_parser import (
+    Annotation,
+    LabelAttribute,
+    ParsedLine,
+    check_box_geometry,
+    line_error,
+    parse_line,
+    where,
+)
+from .line_spool import JsonLinesStream, LineSpool
 from .refs import ManifestRef, as_ref
 from .rules import DEFAULT_LIMITS, Limits
 from .types import Box, ManifestError, ManifestRecord, TerminalManifestError, UseCase
@@ -33,69 +45,122 @@ _IMAGE_LEVEL_KINDS = ("classification", "multilabel")
 _LINE_TERMINAL_CODES = {rules.ERROR_INVALID_PERMISSIONS_IMAGES_S3_BUCKET}
 
 
-@dataclass
+@dataclass(eq=False, slots=True)
 class ValidatedLine:
-    """One line of a manifest after validation: its status, record (when valid) and errors."""
+    """One manifest line after validation, kept small: its texts live in the manifest's `LineSpool`.
 
-    parsed: ParsedLine
+    `line_errors` are the line-level errors and warnings; `codes` every code anywhere on the line
+    (line, attributes, metadata, annotations); `declared` the labels its use-case attributes name.
+    """
+
+    line_index: int
+    manifest_uri: str
     status: LineStatus
-    record: ManifestRecord | None = None
-    image: ImageInfo | None = None
-
-    @property
-    def line_index(self) -> int:
-        return self.parsed.line_index
+    record: ManifestRecord | None
+    image: ImageInfo | None
+    line_errors: list[ManifestError]
+    codes: tuple[str, ...]
+    first: ManifestError | None
+    source_ref: str | None  # the line's source-ref, when it is a valid S3 URI
+    bucket: str | None  # the bucket of that source-ref
+    unannotated: bool
+    declared: tuple[str, ...]
+    named: dict[str, int]  # every label any attribute names → its boxes (for dataset entries)
+    spool: LineSpool
+    validation_at: int  # spool index of the *ManifestWithValidation line
+    object_at: int | None  # spool index of the JSON object as read, `errors` removed (None: not an object)
 
     def all_codes(self) -> list[str]:
         """Every code recorded anywhere on the line (line, attributes, metadata, annotations)."""
-        codes = [e.code for e in self.parsed.line_errors]
-        for attr in self.parsed.attributes:
-            codes += [e.code for e in attr.value_errors + attr.metadata_errors + attr.warnings]
-            for ann in attr.annotations:
-                codes += [e.code for e in ann.errors]
-        return codes
+        return list(self.codes)
 
     def first_error(self) -> ManifestError | None:
         """The first ERROR_ recorded on the line, most general first."""
-        p = self.parsed
-        found = [*p.line_errors]
-        for attr in p.attributes:
-            found += attr.value_errors + attr.metadata_errors
-            for ann in attr.annotations:
-                found += ann.errors
-        return next((e for e in found if e.code.startswith("ERROR_")), None)
+        return self.first
+
+    def validation_text(self) -> str:
+        """The line as AWS writes it in a *ManifestWithValidation file (JSON, one line)."""
+        return self.spool.text(self.validation_at)
 
     def validation_json(self) -> dict[str, Any]:
-        """The line as AWS writes it in a *ManifestWithValidation file: `errors` on every level."""
-        p = self.parsed
-        line_errors = [e.to_json() for e in p.line_errors]
-        if p.obj is None:
-            return {"errors": line_errors, "invalid-json-line": p.text}
-        obj = copy.deepcopy(p.obj)
-        out: dict[str, Any] = {}
-        if "source-ref" in obj:
-            out["source-ref"] = obj.pop("source-ref")
-        out["errors"] = line_errors
-        out.update(obj)
+        return json.loads(self.validation_text())
+
+    def object_text(self) -> str | None:
+        """The line's JSON object as read (previous `errors` removed), or None when it is not one."""
+        return None if self.object_at is None else self.spool.text(self.object_at)
+
+
+def _validation_json(p: ParsedLine) -> dict[str, Any]:
+    """The line as AWS writes it in a *ManifestWithValidation file: `errors` on every level."""
+    line_errors = [e.to_json() for e in p.line_errors]
+    if p.obj is None:
+        return {"errors": line_errors, "invalid-json-line": p.text}
+    obj = copy.deepcopy(p.obj)
+    out: dict[str, Any] = {}
+    if "source-ref" in obj:
+        out["source-ref"] = obj.pop("source-ref")
+    out["errors"] = line_errors
+    out.update(obj)
+    for attr in p.attributes:
+        value = out.get(attr.name)
+        meta = out.get(f"{attr.name}-metadata")
+        value_errors = [e.to_json() for e in attr.value_errors + attr.warnings]
+        meta_errors = [e.to_json() for e in attr.metadata_errors]
+        if isinstance(value, dict):
+            value["errors"] = value_errors
+            annotations = value.get("annotations")
+            if isinstance(annotations, list):
+                for ann in attr.annotations:
+                    if ann.index < len(annotations) and isinstance(annotations[ann.index], dict):
+                        annotations[ann.index]["errors"] = [e.to_json() for e in ann.errors]
+        else:
+            meta_errors = value_errors + meta_errors
+        if isinstance(meta, dict):
+            meta["errors"] = meta_errors
+        elif meta_errors:
+            out["errors"].extend(meta_errors)
+    return out
+
+
+def _codes(p: ParsedLine) -> list[ManifestError]:
+    """Every error and warning on the line, most general first."""
+    found = [*p.line_errors]
+    for attr in p.attributes:
+        found += attr.value_errors + attr.metadata_errors + attr.warnings
+        for ann in attr.annotations:
+            found += ann.errors
+    return found
+
+
+def _compacted(p: ParsedLine, status: LineStatus, record: ManifestRecord | None, image: ImageInfo | None,
+               use_case: UseCase, moderation: bool, spool: LineSpool) -> ValidatedLine:
+    """The small `ValidatedLine` of a resolved `ParsedLine`; its texts go to `spool`."""
+    found = _codes(p)
+    first = next((e for e in found if e.code.startswith("ERROR_")), None)
+    declared: list[str] = []
+    for attr in _relevant(p.attributes, use_case, moderation):
+        declared += attr.labels
+        declared += [a.label for a in attr.annotations if a.label is not None]
+    named: dict[str, int] = {}
+    if record is None:
         for attr in p.attributes:
-            value = out.get(attr.name)
-            meta = out.get(f"{attr.name}-metadata")
-            value_errors = [e.to_json() for e in attr.value_errors + attr.warnings]
-            meta_errors = [e.to_json() for e in attr.metadata_errors]
-            if isinstance(value, dict):
-                value["errors"] = value_errors
-                annotations = value.get("annotations")
-                if isinstance(annotations, list):
-                    for ann in attr.annotations:
-                        if ann.index < len(annotations) and isinstance(annotations[ann.index], dict):
-                            annotations[ann.index]["errors"] = [e.to_json() for e in ann.errors]
-            else:
-                meta_errors = value_errors + meta_errors
-            if isinstance(meta, dict):
-                meta["errors"] = meta_errors
-            elif meta_errors:
-                out["errors"].extend(meta_errors)
-        return out
+            for name in attr.labels:
+                named.setdefault(name, 0)
+            for ann in attr.annotations:
+                if ann.label is not None:
+                    named[ann.label] = named.get(ann.label, 0) + 1
+    object_at = None if p.obj is None else spool.append(json.dumps(p.obj, ensure_ascii=False))
+    validation_at = spool.append(json.dumps(_validation_json(p), ensure_ascii=False))
+    source_ok = p.obj is not None and p.source is not None and isinstance(p.obj.get("source-ref"), str)
+    if record is not None and object_at is not None:
+        record.raw_json = partial(spool.text, object_at)
+    return ValidatedLine(
+        line_index=p.line_index, manifest_uri=p.manifest_uri, status=status, record=record, image=image,
+        line_errors=list(p.line_errors), codes=tuple(e.code for e in found), first=first,
+        source_ref=p.obj["source-ref"] if source_ok and p.obj is not None else None,
+        bucket=p.source.bucket if p.source is not None else None, unannotated=p.unannotated,
+        declared=tuple(dict.fromkeys(declared)), named=named, spool=spool, validation_at=validation_at,
+        object_at=object_at)
 
 
 @dataclass
@@ -126,9 +191,7 @@ class ValidatedManifest:
         """Every label any line names for this use case, valid or not, sorted."""
         found: set[str] = set()
         for line in self.lines:
-            for attr in _relevant(line.parsed.attributes, self.use_case, self.content_moderation):
-                found.update(attr.labels)
-                found.update(a.label for a in attr.annotations if a.label is not None)
+            found.update(line.declared)
         return sorted(found)
 
     @property
@@ -154,7 +217,7 @@ class ValidatedManifest:
 
     @property
     def image_buckets(self) -> list[str]:
-        return sorted({line.parsed.source.bucket for line in self.lines if line.parsed.source is not None})
+        return sorted({line.bucket for line in self.lines if line.bucket is not None})
 
     def statistics_json(self) -> dict[str, Any]:
         """This role's entry under ManifestSummary's `statistics`."""
@@ -168,10 +231,12 @@ class ValidatedManifest:
             "errors": [e.to_json() for e in self.errors],
         }
 
+    def validation_manifest(self) -> JsonLinesStream:
+        """The *ManifestWithValidation file, as a stream: one annotated JSON line per input line."""
+        return JsonLinesStream(line.validation_text() for line in self.lines)
+
     def validation_manifest_bytes(self) -> bytes:
-        """The *ManifestWithValidation file: one annotated JSON line per input line."""
-        return "".join(json.dumps(line.validation_json(), ensure_ascii=False) + "\n"
-                       for line in self.lines).encode("utf-8")
+        return self.validation_manifest().read()
 
     def subset(self, keep: Callable[[ValidatedLine], bool], role: Role) -> ValidatedManifest:
         """The lines for which `keep` is true, as a manifest of `role` (used by AutoCreate's split)."""
@@ -189,13 +254,89 @@ def _describe(ref: ManifestRef, role: Role, position: int) -> str:
     return f"The {role} manifest {ref.uri}{version} ({where}.Assets[{position}])"
 
 
-def read_manifest_text(objects: ObjectStore, ref: ManifestRef, role: Role, position: int = 0,
-                       limits: Limits = DEFAULT_LIMITS) -> list[str]:
-    """The manifest's physical lines (blank ones included, so indexes are line numbers - 1).
+def _unreadable(exc: ObjectStoreError, ref: ManifestRef, what: str) -> TerminalManifestError:
+    if exc.code == "AccessDenied":
+        return TerminalManifestError(
+            rules.ERROR_INVALID_PERMISSIONS_MANIFEST_S3_BUCKET,
+            f"{what} could not be read: access to the bucket {ref.bucket!r} was denied. "
+            "Grant read access to the manifest.")
+    return TerminalManifestError(
+        rules.ERROR_MANIFEST_INACCESSIBLE_OR_UNSUPPORTED_FORMAT,
+        f"{what} could not be read ({exc.code}: {exc.message}). Check the bucket, name and version in "
+        "the request, and that the manifest was uploaded.")
 
-    Raises `TerminalManifestError` for AWS's terminal file errors.
-    """
+
+@dataclass
+class _SpooledFile:
+    """One manifest file's non-blank lines: their 0-based physical numbers and their places in the spool."""
+
+    uri: str
+    numbers: array[int] = field(default_factory=lambda: array("q"))
+    at: array[int] = field(default_factory=lambda: array("q"))
+
+    def add(self, number: int, at: int) -> None:
+        self.numbers.append(number)
+        self.at.append(at)
+
+
+_READ_CHUNK = 1 << 20
+
+
+def _decoded(stream: BinaryIO, what: str) -> Iterator[str]:
+    """The stream's text, decoded as UTF-8 (a BOM is dropped) a chunk at a time."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    offset = 0
+    while True:
+        chunk = stream.read(_READ_CHUNK)
+        pending = len(decoder.getstate()[0])
+        try:
+            text = decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError as exc:
+            raise TerminalManifestError(
+                rules.ERROR_MANIFEST_INACCESSIBLE_OR_UNSUPPORTED_FORMAT,
+                f"{what} is not a UTF-8 JSON Lines file (undecodable byte at offset {offset - pending + exc.start})."
+                " A manifest is a text file with one JSON object per line.") from None
+        if "\x00" in text:
+            raise TerminalManifestError(
+                rules.ERROR_MANIFEST_INACCESSIBLE_OR_UNSUPPORTED_FORMAT,
+                f"{what} is a binary file, not a JSON Lines manifest (one JSON object per line).")
+        if text:
+            yield text
+        if not chunk:
+            return
+        offset += len(chunk)
+
+
+def _physical_lines(chunks: Iterable[str], max_chars: int) -> Iterator[str]:
+    """The lines of `chunks` without their line ends; a line longer than `max_chars` is cut to
+    `max_chars + 1` characters (enough to tell it is too long) so no line is ever held whole."""
+    pieces: list[str] = []
+    held = 0
+    for text in chunks:
+        start = 0
+        while True:
+            end = text.find("\n", start)
+            piece = text[start:] if end < 0 else text[start:end]
+            if held <= max_chars:
+                piece = piece[:max_chars + 1 - held]
+                pieces.append(piece)
+                held += len(piece)
+            if end < 0:
+                break
+            line = "".join(pieces)
+            yield line[:-1] if line.endswith("\r") else line
+            pieces, held, start = [], 0, end + 1
+    line = "".join(pieces)
+    yield line[:-1] if line.endswith("\r") else line
+
+
+def _spool_manifest(objects: ObjectStore, ref: ManifestRef, role: Role, position: int, limits: Limits,
+                    spool: LineSpool) -> _SpooledFile:
+    """Read one manifest file as a stream into `spool`; raise `TerminalManifestError` for AWS's terminal
+    file errors."""
     what = _describe(ref, role, position)
+    spooled = _SpooledFile(ref.uri)
+    count = 0
     try:
         if is_internal_bucket(ref.bucket) and not ref.internal:  # openrek's own bucket: not a place to train from
             raise NoSuchBucket(f"The bucket {ref.bucket!r} does not exist.", bucket=ref.bucket)
@@ -205,40 +346,26 @@ def read_manifest_text(objects: ObjectStore, ref: ManifestRef, role: Role, posit
                 rules.ERROR_MANIFEST_SIZE_TOO_LARGE,
                 f"{what} is {info.size / rules.MB:.0f} MB; a manifest can be at most "
                 f"{limits.max_manifest_bytes / rules.MB:.0f} MB. Split it or remove lines.")
-        data = read_object_bytes(objects, ref.bucket, ref.name, ref.version)
+        _, stream = objects.open_object(ref.bucket, ref.name)
+        with stream:
+            for number, text in enumerate(_physical_lines(_decoded(stream, what), limits.max_line_chars)):
+                if not text.strip():
+                    continue
+                count += 1
+                if count <= limits.max_manifest_lines:  # past it, only count (for the message)
+                    spooled.add(number, spool.append(text))
     except ObjectStoreError as exc:
-        if exc.code == "AccessDenied":
-            raise TerminalManifestError(
-                rules.ERROR_INVALID_PERMISSIONS_MANIFEST_S3_BUCKET,
-                f"{what} could not be read: access to the bucket {ref.bucket!r} was denied. "
-                "Grant read access to the manifest.") from None
-        raise TerminalManifestError(
-            rules.ERROR_MANIFEST_INACCESSIBLE_OR_UNSUPPORTED_FORMAT,
-            f"{what} could not be read ({exc.code}: {exc.message}). Check the bucket, name and version in "
-            "the request, and that the manifest was uploaded.") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise TerminalManifestError(
-            rules.ERROR_MANIFEST_INACCESSIBLE_OR_UNSUPPORTED_FORMAT,
-            f"{what} is not a UTF-8 JSON Lines file (undecodable byte at offset {exc.start}). A manifest is a "
-            "text file with one JSON object per line.") from None
-    if "\x00" in text:
-        raise TerminalManifestError(
-            rules.ERROR_MANIFEST_INACCESSIBLE_OR_UNSUPPORTED_FORMAT,
-            f"{what} is a binary file, not a JSON Lines manifest (one JSON object per line).")
-    lines = [raw[:-1] if raw.endswith("\r") else raw for raw in text.split("\n")]
-    if not any(raw.strip() for raw in lines):
+        raise _unreadable(exc, ref, what) from None
+    if not count:
         raise TerminalManifestError(
             rules.ERROR_EMPTY_MANIFEST,
             f"{what} is empty: it has no JSON lines. Add one line per image.")
-    count = sum(1 for raw in lines if raw.strip())
     if count > limits.max_manifest_lines:
         raise TerminalManifestError(
             rules.ERROR_MANIFEST_ROWS_EXCEEDS_MAXIMUM,
             f"{what} has {count} JSON lines; a manifest can have at most {limits.max_manifest_lines}. "
             "Remove lines or split the dataset.")
-    return lines
+    return spooled
 
 
 # ---------------------------------------------------------------------------------------- use case
@@ -308,16 +435,17 @@ def _unused_kind_message(line: ParsedLine, use_case: UseCase, moderation: bool) 
 
 
 def _resolve(line: ParsedLine, image: ImageInfo | ManifestError | None, use_case: UseCase,
-             moderation: bool, limits: Limits) -> ValidatedLine:
+             moderation: bool, limits: Limits) -> tuple[LineStatus, ManifestRecord | None, ImageInfo | None]:
+    """The line's status, record (when valid) and image; errors and warnings are recorded on `line`."""
     at = line.where
     if line.line_errors:
-        return ValidatedLine(line, "invalid")
+        return "invalid", None, None
     if line.unannotated:
         line.line_errors.append(line_error(
             rules.WARNING_UNANNOTATED_RECORD, at,
             "the record is unannotated: it has a source-ref but no labels, so it is not used. Label the "
             "image or remove the line."))
-        return ValidatedLine(line, "ignored")
+        return "ignored", None, None
     relevant = _relevant(line.attributes, use_case, moderation)
     if not relevant:
         other_ok = [a for a in line.attributes if a.ok]
@@ -326,7 +454,7 @@ def _resolve(line: ParsedLine, image: ImageInfo | ManifestError | None, use_case
                 rules.WARNING_NO_ANNOTATIONS, at,
                 "no bounding boxes were provided (the line has only image-level labels), so the image is not "
                 "used to train this object-localization model. Add bounding boxes if it shows an object."))
-            return ValidatedLine(line, "ignored")
+            return "ignored", None, None
         if other_ok:
             line.line_errors.append(line_error(rules.ERROR_UNSUPPORTED_USE_CASE_TYPE, at,
                                                _unused_kind_message(line, use_case, moderation)))
@@ -335,17 +463,17 @@ def _resolve(line: ParsedLine, image: ImageInfo | ManifestError | None, use_case
                 rules.ERROR_NO_VALID_LABEL_ATTRIBUTES, at,
                 "no valid label attributes found: every label attribute on the line has errors (see the "
                 "errors on each attribute and its -metadata)."))
-        return ValidatedLine(line, "invalid")
+        return "invalid", None, None
     usable = [a for a in relevant if a.ok]
     if not usable:
         line.line_errors.append(line_error(
             rules.ERROR_NO_VALID_LABEL_ATTRIBUTES, at,
             "no valid label attributes found: every label attribute on the line has errors (see the errors on "
             "each attribute and its -metadata)."))
-        return ValidatedLine(line, "invalid")
+        return "invalid", None, None
     if isinstance(image, ManifestError):
         line.line_errors.append(image)
-        return ValidatedLine(line, "invalid")
+        return "invalid", None, None
     assert line.source is not None and image is not None and line.obj is not None
 
     def record(labels: list[str], boxes: list[Box], used: list[LabelAttribute]) -> ManifestRecord:
@@ -353,7 +481,7 @@ def _resolve(line: ParsedLine, image: ImageInfo | ManifestError | None, use_case
         return ManifestRecord(line_index=line.line_index, source_ref=line.obj["source-ref"],
                               bucket=line.source.bucket, key=line.source.key, version=None,
                               labels=labels, boxes=boxes, width=image.width, height=image.height,
-                              raw=line.obj, manifest=line.manifest_uri, attributes=[a.name for a in used])
+                              manifest=line.manifest_uri, attributes=[a.name for a in used])
 
     if use_case != "OBJECT_LOCALIZATION":
         labels: list[str] = []
@@ -368,13 +496,13 @@ def _resolve(line: ParsedLine, image: ImageInfo | ManifestError | None, use_case
                 rules.WARNING_NO_ANNOTATIONS, at,
                 "no annotations provided: the line's label attributes give the image no label, so it is not "
                 "used. Add a label or remove the line."))
-            return ValidatedLine(line, "ignored", image=image)
+            return "ignored", None, image
         if len(labels) > limits.max_labels_per_image:
             line.line_errors.append(line_error(
                 rules.ERROR_INVALID_LABEL_ATTRIBUTE_FORMAT, at,
                 f"the image has {len(labels)} labels; an image can have at most {limits.max_labels_per_image}."))
-            return ValidatedLine(line, "invalid", image=image)
-        return ValidatedLine(line, "valid", record(sorted(labels), [], usable), image)
+            return "invalid", None, image
+        return "valid", record(sorted(labels), [], usable), image
 
     # Object localization: check each box against the (EXIF-oriented) frame.
     for attr in usable:
@@ -392,7 +520,7 @@ def _resolve(line: ParsedLine, image: ImageInfo | ManifestError | None, use_case
                     f"\"image_size\" of \"{attr.name}\" says {w}x{h} pixels but the image is "
                     f"{image.width}x{image.height}. Correct image_size (and the boxes, if they were drawn on "
                     "an image of another size)."))
-                return ValidatedLine(line, "invalid", image=image)
+                return "invalid", None, image
         for ann in attr.annotations:
             if not ann.errors:
                 check_box_geometry(ann, image.width, image.height, at, attr.name)
@@ -402,13 +530,13 @@ def _resolve(line: ParsedLine, image: ImageInfo | ManifestError | None, use_case
             rules.ERROR_TOO_MANY_BOUNDING_BOXES, at,
             f"there are {total} bounding boxes, more than the allowed maximum of {limits.max_boxes_per_image} "
             "per image. Remove boxes or split the image."))
-        return ValidatedLine(line, "invalid", image=image)
+        return "invalid", None, image
     if total == 0:
         line.line_errors.append(line_error(
             rules.WARNING_NO_ANNOTATIONS, at,
             "no annotations provided: the image has no bounding boxes, so it is not used for training. Add "
             "boxes if it shows an object, or remove the line."))
-        return ValidatedLine(line, "ignored", image=image)
+        return "ignored", None, image
     boxes: list[Box] = []
     for attr in usable:
         if not attr.annotations:
@@ -425,10 +553,10 @@ def _resolve(line: ParsedLine, image: ImageInfo | ManifestError | None, use_case
             rules.ERROR_NO_VALID_ANNOTATIONS, at,
             f"no valid annotations found: all {total} bounding boxes have errors (see each annotation's "
             "errors). Fix the boxes."))
-        return ValidatedLine(line, "invalid", image=image)
+        return "invalid", None, image
     labels = sorted({b.label for b in boxes})
     boxed = {b.source[0] for b in boxes if b.source is not None}
-    return ValidatedLine(line, "valid", record(labels, boxes, [a for a in usable if a.name in boxed]), image)
+    return "valid", record(labels, boxes, [a for a in usable if a.name in boxed]), image
 
 
 # ------------------------------------------------------------------------------------------ entry points
@@ -436,16 +564,17 @@ def _resolve(line: ParsedLine, image: ImageInfo | ManifestError | None, use_case
 def validate_manifests(objects: ObjectStore, refs: Sequence[Any], *, role: Role,
                        use_case: UseCase | None = None, content_moderation: bool | None = None,
                        feature: Feature | None = None, limits: Limits = DEFAULT_LIMITS) -> ValidatedManifest:
-    """Validate one role's manifest files (in order, as one dataset).
+    """Validate one role's manifest files (in order, as one dataset), read as streams.
 
     `use_case`/`content_moderation` force the interpretation (testing follows training); otherwise they are
     decided from the lines (see `determine_use_case`). Raises `TerminalManifestError` for file errors.
     """
     manifest_refs = [as_ref(r) for r in refs]
-    texts = [(ref.uri, read_manifest_text(objects, ref, role, position, limits))
+    spool = LineSpool()
+    files = [_spool_manifest(objects, ref, role, position, limits, spool)
              for position, ref in enumerate(manifest_refs)]
-    return validate_lines(objects, texts, role=role, refs=manifest_refs, use_case=use_case,
-                          content_moderation=content_moderation, feature=feature, limits=limits)
+    return _validate(objects, files, spool, role=role, refs=manifest_refs, use_case=use_case,
+                     content_moderation=content_moderation, feature=feature, limits=limits)
 
 
 def validate_lines(objects: ObjectStore, texts: Sequence[tuple[str, Sequence[str]]], *, role: Role,
@@ -454,36 +583,86 @@ def validate_lines(objects: ObjectStore, texts: Sequence[tuple[str, Sequence[str
                    limits: Limits = DEFAULT_LIMITS) -> ValidatedManifest:
     """Validate JSON Lines already read: `texts` is [(where they came from, physical lines)].
 
-    The same rules as `validate_manifests` (which reads the files and calls this); datasets use it
-    for UpdateDatasetEntries' inline JSON Lines.
+    The same rules as `validate_manifests`; datasets use it for UpdateDatasetEntries' inline JSON Lines.
     """
-    manifest_refs = list(refs)
-    parsed: list[ParsedLine] = []
+    spool = LineSpool()
+    files = []
     for uri, lines in texts:
-        for index, text in enumerate(lines):
+        spooled = _SpooledFile(uri)
+        for number, text in enumerate(lines):
             if text.strip():
-                parsed.append(parse_line(text, index, uri, limits))
+                spooled.add(number, spool.append(text))
+        files.append(spooled)
+    return _validate(objects, files, spool, role=role, refs=list(refs), use_case=use_case,
+                     content_moderation=content_moderation, feature=feature, limits=limits)
+
+
+_BATCH = 256  # lines parsed, their images checked and resolved together
+
+
+def _parse(text: str, number: int, uri: str, limits: Limits) -> ParsedLine:
+    if len(text) > limits.max_line_chars:
+        line = ParsedLine(line_index=number, manifest_uri=uri, text=text[:200] + "…")
+        line.line_errors.append(line_error(
+            rules.ERROR_INVALID_JSON_LINE, line.where,
+            f"the JSON Line is longer than {limits.max_line_chars:,} characters. Each line must be one JSON "
+            "object labelling one image; fix or remove it."))
+        return line
+    return parse_line(text, number, uri, limits)
+
+
+def _validate(objects: ObjectStore, files: Sequence[_SpooledFile], spool: LineSpool, *, role: Role,
+              refs: list[ManifestRef], use_case: UseCase | None, content_moderation: bool | None,
+              feature: Feature | None, limits: Limits) -> ValidatedManifest:
+    """Parse the spooled lines (twice when the use case must be decided first: a line is never kept
+    parsed), check their images a batch at a time, and keep each line small (`_compacted`)."""
+    def parsed() -> Iterator[ParsedLine]:
+        for spooled in files:
+            for number, at in zip(spooled.numbers, spooled.at, strict=True):
+                yield _parse(spool.text(at), number, spooled.uri, limits)
+
     if use_case is None or content_moderation is None:
-        decided, moderation = determine_use_case(parsed, feature)
+        decided, moderation = determine_use_case(parsed(), feature)
         use_case = decided if use_case is None else use_case
         content_moderation = moderation if content_moderation is None else content_moderation
 
-    todo = [i for i, line in enumerate(parsed) if _needs_image(line, use_case, content_moderation)]
-    images: dict[int, ImageInfo | ManifestError] = {}
+    known: dict[tuple[str, str], ImageInfo] = {}  # an image named on many lines is read once
 
-    def check(i: int) -> tuple[int, ImageInfo | ManifestError]:
-        line = parsed[i]
+    def check(line: ParsedLine) -> ImageInfo | ManifestError:
         assert line.source is not None
-        return i, check_image(objects, line.source.bucket, line.source.key, None, line.where, limits)
+        place = (line.source.bucket, line.source.key)
+        if place in known:
+            return known[place]
+        found = check_image(objects, line.source.bucket, line.source.key, None, line.where, limits)
+        if isinstance(found, ImageInfo):
+            known[place] = found
+        return found
 
-    if todo:
-        with ThreadPoolExecutor(max_workers=max(1, min(limits.image_read_workers, len(todo)))) as pool:
-            images.update(pool.map(check, todo))
-    lines = [_resolve(line, images.get(i), use_case, content_moderation, limits) for i, line in enumerate(parsed)]
-    manifest = ValidatedManifest(role=role, refs=manifest_refs, use_case=use_case,
+    lines: list[ValidatedLine] = []
+    with ThreadPoolExecutor(max_workers=max(1, limits.image_read_workers)) as pool:
+        batch: list[ParsedLine] = []
+        for line in parsed():
+            batch.append(line)
+            if len(batch) == _BATCH:
+                lines += _resolved(batch, check, pool, use_case, content_moderation, limits, spool)
+                batch = []
+        lines += _resolved(batch, check, pool, use_case, content_moderation, limits, spool)
+    manifest = ValidatedManifest(role=role, refs=refs, use_case=use_case,
                                  content_moderation=content_moderation, lines=lines)
     manifest.errors.extend(_role_errors(manifest, limits))
     return manifest
+
+
+def _resolved(batch: list[ParsedLine], check: Callable[[ParsedLine], ImageInfo | ManifestError],
+              pool: ThreadPoolExecutor, use_case: UseCase, moderation: bool, limits: Limits,
+              spool: LineSpool) -> list[ValidatedLine]:
+    todo = [line for line in batch if _needs_image(line, use_case, moderation)]
+    images = dict(zip(map(id, todo), pool.map(check, todo), strict=True))
+    out = []
+    for line in batch:
+        status, record, image = _resolve(line, images.get(id(line)), use_case, moderation, limits)
+        out.append(_compacted(line, status, record, image, use_case, moderation, spool))
+    return out
 
 
 def validate_manifest(objects: ObjectStore, ref_bucket: str, ref_key: str, version: str | None = None, *,
@@ -508,7 +687,7 @@ def _role_errors(manifest: ValidatedManifest, limits: Limits) -> list[ManifestEr
         bad = [line for line in manifest.lines if line.status == "invalid"]
         by_file: dict[str, list[str]] = {}
         for line in bad:
-            by_file.setdefault(line.parsed.manifest_uri, []).append(str(line.line_index + 1))
+            by_file.setdefault(line.manifest_uri, []).append(str(line.line_index + 1))
         listed = "; ".join(f"line{'s' if len(nums) > 1 else ''} {', '.join(nums[:15])}"
                            f"{' …' if len(nums) > 15 else ''} of {uri}" for uri, nums in by_file.items())
         first = bad[0].first_error()
@@ -527,10 +706,10 @@ def _role_errors(manifest: ValidatedManifest, limits: Limits) -> list[ManifestEr
             f"({', '.join(buckets[:5])}); all images must be in one bucket. Copy them into one bucket and update "
             "the source-ref values."))
     denied = [line for line in manifest.lines
-              if any(e.code in _LINE_TERMINAL_CODES for e in line.parsed.line_errors)]
+              if any(e.code in _LINE_TERMINAL_CODES for e in line.line_errors)]
     if denied:  # first: unreadable images are the cause, too many invalid rows only its consequence
         errors.insert(0, ManifestError(
             rules.ERROR_INVALID_PERMISSIONS_IMAGES_S3_BUCKET,
             f"The {manifest.role} manifest {_files(manifest)} references images that could not be read: access "
-            f"was denied (first at {denied[0].parsed.where}). Grant read access to the images' bucket."))
+            f"was denied (first at {where(denied[0].manifest_uri, denied[0].line_index)}). Grant read access to the images' bucket."))
     return errors

@@ -134,11 +134,10 @@ class SnapshotClassMap:
         return {str(i): name for i, name in enumerate(self.names)}
 
 
-def _used_attributes(record: ManifestRecord) -> list[str]:
+def _used_attributes(record: ManifestRecord, raw: dict[str, Any]) -> list[str]:
     """The record's ground-truth attributes (every attribute with metadata, for records made elsewhere)."""
     if record.attributes:
         return list(record.attributes)
-    raw = record.raw
     return [k for k in raw if (f"{k}-metadata" in raw and not k.startswith(EVALUATION_ATTRIBUTE))
             or k == rules.MODERATION_ATTRIBUTE]
 
@@ -165,10 +164,10 @@ def _number(v: float) -> int | float:
     return int(v) if float(v).is_integer() else float(v)
 
 
-def _detection_truth(record: ManifestRecord, name: str, boxes: list[Box], metadata: dict[str, Any],
+def _detection_truth(record: ManifestRecord, value: Any, boxes: list[Box], metadata: dict[str, Any],
                      cmap: SnapshotClassMap) -> tuple[dict[str, Any], dict[str, Any]]:
-    """One detection ground-truth attribute: its valid boxes, in pixels of the image as decoded."""
-    value = record.raw.get(name)
+    """One detection ground-truth attribute (`value` as read): its valid boxes, in pixels of the image
+    as decoded."""
     size = value.get("image_size") if isinstance(value, dict) else None
     depth = size[0].get("depth", 3) if isinstance(size, list) and size and isinstance(size[0], dict) else 3
     objects = metadata.get("objects") if isinstance(metadata.get("objects"), list) else []
@@ -192,18 +191,19 @@ def ground_truth_attributes(record: ManifestRecord, cmap: SnapshotClassMap, dete
     out: dict[str, Any] = {}
     jobs: list[str] = []
     n = 0
-    for name in _used_attributes(record):
+    raw = record.raw
+    for name in _used_attributes(record, raw):
         if name == rules.MODERATION_ATTRIBUTE:
-            out[name] = record.raw.get(name)
+            out[name] = raw.get(name)
             jobs.append(name)
             continue
-        metadata = record.raw.get(f"{name}-metadata")
+        metadata = raw.get(f"{name}-metadata")
         metadata = _job(metadata if isinstance(metadata, dict) else {})
         if detection:
             boxes = [b for b in record.boxes if b.source is None or b.source[0] == name]
-            value, metadata = _detection_truth(record, name, boxes, metadata, cmap)
+            value, metadata = _detection_truth(record, raw.get(name), boxes, metadata, cmap)
         else:
-            value, metadata = _image_level_truth(name, record.raw.get(name), metadata, cmap)
+            value, metadata = _image_level_truth(name, raw.get(name), metadata, cmap)
         out[f"{TRAINING_ATTRIBUTE}-{n}"] = value
         out[f"{TRAINING_ATTRIBUTE}-{n}-metadata"] = metadata
         n += 1
@@ -227,7 +227,7 @@ def _details(predicted: bool, present: bool, jobs: list[str]) -> dict[str, Any]:
 
 
 def _start(record: ManifestRecord) -> dict[str, Any]:
-    return {"source-ref": record.raw.get("source-ref", record.source_ref)}
+    return {"source-ref": record.source_ref}
 
 
 def image_level_snapshot_line(

@@ -43,8 +43,8 @@ def _compact(obj: Any) -> str:
 
 def _entry(line: ValidatedLine) -> EntryData | None:
     """The dataset entry of one validated line; None when it has no usable source-ref."""
-    p = line.parsed
-    if p.obj is None or p.source is None or not isinstance(p.obj.get("source-ref"), str):
+    text = line.object_text()
+    if text is None or line.source_ref is None:
         return None
     codes = line.all_codes()
     has_errors = any(code.startswith("ERROR_") for code in codes)
@@ -55,16 +55,11 @@ def _entry(line: ValidatedLine) -> EntryData | None:
         for box in line.record.boxes:
             labels[box.label] += 1
     else:
-        for attr in p.attributes:
-            for name in attr.labels:
-                labels[name] += 0
-            for ann in attr.annotations:
-                if ann.label is not None:
-                    labels[ann.label] += 1
-    text = _compact(p.obj)
-    return EntryData(source_ref=p.obj["source-ref"], line=text,
-                     listed=_compact(line.validation_json()) if codes else text,  # errors and warnings shown
-                     labeled=not p.unannotated, has_errors=has_errors, labels=dict(labels))
+        labels.update(line.named)
+    compact = _compact(json.loads(text))
+    return EntryData(source_ref=line.source_ref, line=compact,
+                     listed=_compact(line.validation_json()) if codes else compact,  # errors and warnings shown
+                     labeled=not line.unannotated, has_errors=has_errors, labels=dict(labels))
 
 
 def _first_problem(manifest: ValidatedManifest) -> str:

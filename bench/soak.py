@@ -15,6 +15,7 @@ import os
 import random
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -121,10 +122,21 @@ def main() -> None:
         rss_start = rss_mib(pid)
         ctx = multiprocessing.get_context("spawn")
         started = time.perf_counter()
+        samples: list[tuple[float, float, int]] = []  # (minute, RSS MiB, threads)
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(30):
+                threads = len(list(Path(f"/proc/{pid}/task").iterdir()))
+                samples.append(((time.perf_counter() - started) / 60, rss_mib(pid), threads))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         with ctx.Pool(args.clients) as pool:
             results = pool.starmap(worker, [(n, server.endpoint, args.minutes * 60, project, version, bucket,
                                              manifest) for n in range(args.clients)])
         wall = time.perf_counter() - started
+        done.set()
         rss_end = rss_mib(pid)
     merged: dict[str, list[float]] = {}
     for r in results:
@@ -135,6 +147,7 @@ def main() -> None:
           f"5xx {sum(r['5xx'] for r in results)}, dropped connections {sum(r['dropped'] for r in results)}, "
           f"server RSS {rss_start:.0f} MiB with the model loaded -> {rss_end:.0f} MiB at the end "
           f"({rss_end - rss_start:+.0f} MiB), {os.cpu_count()} cores")
+    print("RSS over time: " + ", ".join(f"{m:.1f} min {r:.0f} MiB ({t} threads)" for m, r, t in samples))
     print("| kind | requests | p50 ms | p99 ms |")
     print("|---|---|---|---|")
     for kind, values in sorted(merged.items()):

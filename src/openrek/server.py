@@ -137,9 +137,11 @@ def apply_tls_flags(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from openrek.malloc_arenas import cap_malloc_arenas
     from openrek.security.master_key import MasterKeyError
     from openrek.tls import TlsError, resolve
 
+    cap_malloc_arenas()  # before any thread starts (see the module)
     args = parse_args(sys.argv[1:] if argv is None else argv)
     settings = Settings(data_dir=args.data_dir.expanduser(), host=args.host, port=args.port)
     if args.workers:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -39,7 +40,7 @@ class ClassifierConfig:
     flip_augment: bool = True  # mirrored copies of the training images
     tta: bool = True  # average the prediction with the mirrored view
     c: float = 0.1  # inverse L2 strength, as scikit-learn's C (used when there is too little data to choose)
-    c_grid: tuple[float, ...] = (0.03, 0.1, 0.3, 1.0)  # strengths cross-validation chooses from
+    c_grid: tuple[float, ...] = (0.03, 0.1, 0.3, 1.0, 3.0)  # strengths cross-validation chooses from
     folds: int = 5
     batch_size: int = 32
     max_iter: int = 300
@@ -332,9 +333,11 @@ def linear_probe_baseline(
 
     def model(targets: np.ndarray) -> LogisticRegression | LogisticRegressionCV:
         folds = min(5, int(np.unique(targets, return_counts=True)[1].min()))
-        if folds >= 2:
-            return LogisticRegressionCV(Cs=10, cv=folds, max_iter=2000).fit(x_tr, targets)
-        return LogisticRegression(max_iter=2000).fit(x_tr, targets)
+        with warnings.catch_warnings():  # scikit-learn's notices of changing defaults, not about this fit
+            warnings.simplefilter("ignore", FutureWarning)
+            if folds >= 2:
+                return LogisticRegressionCV(Cs=10, cv=folds, max_iter=2000).fit(x_tr, targets)
+            return LogisticRegression(max_iter=2000).fit(x_tr, targets)
 
     bb = build_backbone(backbone)
     feat = PooledFeatures(bb, taps=[len(bb.channels) - 1]).eval()

@@ -27,10 +27,11 @@ from openrek.training.data import Example
 from openrek.training.device import configure_threads
 from openrek.training.metrics import aggregate, image_level_metrics
 from openrek.training.pipeline import run_training
-from openrek.training.request import S3Ref, TrainingRequest
+from openrek.training.request import S3Ref, TrainingOptions, TrainingRequest
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
-DEFAULT_SETS = ["flowers_small", "l4v_cookies", "aws_a2i_logos", "coco128_multilabel", "raccoon"]
+DEFAULT_SETS = ["flowers_small", "l4v_cookies", "aws_a2i_logos", "coco128_multilabel", "sign_digits",
+                "magnetic_tiles", "raccoon", "playing_cards", "coco128"]
 
 
 def _line(bucket: str, key: str, row: dict[str, Any], labels: list[str], detection: bool) -> dict[str, Any]:
@@ -152,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                 artifact_prefix=f"{name}/",
                 time_budget_s=args.budget,
                 seed=args.seed,
-                options=json.loads(args.options),
+                options=TrainingOptions.from_dict(json.loads(args.options)),
             )
             t0 = time.monotonic()
             outcome = run_training(
@@ -181,6 +182,11 @@ def main(argv: list[str] | None = None) -> int:
             extra = summary.get("OpenRekDetails", {})
             row["train_seconds"] = extra.get("train_seconds")
             if detection:
+                row["won"] = (f"{extra.get('steps')}/{extra.get('planned_steps')} steps, best {extra.get('best_step')}"
+                              f"{' (budget hit)' if extra.get('budget_hit') else ''}")
+            else:
+                row["won"] = f"{extra.get('candidate')} C={extra.get('c')} (val {extra.get('validation_f1')})"
+            if detection:
                 row["map50"] = extra.get("MeanAveragePrecisionIoU50")
                 row["map5095"] = extra.get("MeanAveragePrecisionIoU50To95")
             elif not args.no_baseline:
@@ -196,9 +202,10 @@ def main(argv: list[str] | None = None) -> int:
             )
     print()
     print(
-        "| dataset | task | images | s to COMPLETED (train s) | F1 | probe F1 (s) | mAP@.5 / mAP@[.5:.95] | per-label F1 |"
+        "| dataset | task | images | s to COMPLETED (train s) | F1 | probe F1 (s) | mAP@.5 / mAP@[.5:.95] | chosen "
+        "| per-label F1 |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         per = r.get("per_label", {})
         shown = ", ".join(f"{k} {v:.2f}" for k, v in list(per.items())[:8]) + (" …" if len(per) > 8 else "")
@@ -207,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         f1 = f"{r['f1']:.3f}" if r.get("f1") is not None else r.get("note", "-")[:80]
         print(
             f"| {r['dataset']} | {r['task']} | {r['images']} | {r['seconds']:.0f} ({r.get('train_seconds') or '-'}) "
-            f"| {f1} | {probe} | {maps} | {shown} |"
+            f"| {f1} | {probe} | {maps} | {r.get('won', '-')} | {shown} |"
         )
     return 0
 

@@ -140,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     from openrek.malloc_arenas import cap_malloc_arenas
     from openrek.security.master_key import MasterKeyError
     from openrek.tls import TlsError, resolve
+    from openrek.training.request import ContractError, TrainingOptions
 
     cap_malloc_arenas()  # before any thread starts (see the module)
     args = parse_args(sys.argv[1:] if argv is None else argv)
@@ -158,8 +159,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"openrek TLS certificate (self-signed): {tls.cert} (give it to clients as --ca-bundle)", flush=True)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
+        TrainingOptions.from_dict(settings.training_options)  # a typo in OPENREK_TRAINING_OPTIONS: refuse to start
         runtime = build_runtime(settings)
-    except MasterKeyError as e:  # a malformed OPENREK_MASTER_KEY(_FILE): one line, not a traceback
+    except (MasterKeyError, ContractError) as e:  # e.g. a malformed OPENREK_MASTER_KEY(_FILE): one line
         print(f"openrek server: error: {e}", file=sys.stderr, flush=True)
         return 2
     ssl_files = {} if tls is None else {"ssl_certfile": str(tls.cert), "ssl_keyfile": str(tls.key)}

@@ -20,7 +20,7 @@ from tests.support.stores import server_objects
 from tests.training.shapes import detection_examples, multilabel_examples, png_bytes, write_manifest
 
 FAST = {"Delay": 1, "MaxAttempts": 300}
-QUICK_DETECTOR = {"detector_image_size": 128, "detector_max_seconds": 25, "detector_eval_every_s": 10}
+QUICK_DETECTOR = {"detector_image_size": 128, "detector_max_seconds": 90}
 
 
 class S3Uploads:

@@ -13,7 +13,7 @@ from openrek.imaging import ImageError
 from openrek.store.objects import DirectoryObjectStore
 from openrek.training.inference import Predictor
 from openrek.training.pipeline import run_training
-from openrek.training.request import S3Ref, TrainingRequest
+from openrek.training.request import S3Ref, TrainingOptions, TrainingRequest
 
 from .shapes import (
     classification_examples,
@@ -50,7 +50,7 @@ def _request(project: str, train: str, test: str | None, options: dict) -> Train
         artifact_prefix=f"{project}/v1/",
         time_budget_s=120,
         seed=0,
-        options=options,
+        options=TrainingOptions.from_dict(options),
     )
 
 
@@ -210,7 +210,7 @@ def test_detection_end_to_end(tmp_path: Path) -> None:
     test = detection_examples(12, seed=32)
     write_manifest(objects, "data", "train.manifest", train, "train", detection=True)
     write_manifest(objects, "data", "test.manifest", test, "test", detection=True)
-    opts = {"detector_image_size": 128, "detector_max_seconds": 25, "detector_eval_every_s": 10}
+    opts = {"detector_image_size": 128, "detector_max_seconds": 90}
     outcome = run_training(_request("boxes", "train.manifest", "test.manifest", opts), objects)
     assert outcome.status == "TRAINING_COMPLETED", outcome.status_message
     assert outcome.task == "detection" and outcome.f1_score is not None and outcome.f1_score >= 0.5
@@ -254,3 +254,53 @@ def test_detection_end_to_end(tmp_path: Path) -> None:
         hits += int(min(np.linalg.norm(centre - c) for c in centres) < 20)
     # At the assumed thresholds the most confident box sits on a rectangle in most test images.
     assert hits >= len(test) // 2, (hits, outcome.f1_score)
+
+
+def test_the_test_set_cannot_change_the_model(tmp_path: Path) -> None:
+    """The same training manifest with two different test sets (the second with every label wrong) gives
+    the same model: the test set is used once, for the evaluation, and never for a choice."""
+    objects = _store(tmp_path)
+    train = classification_examples(12, seed=41)
+    test = classification_examples(4, seed=42)
+    write_manifest(objects, "data", "train.manifest", train, "train")
+    write_manifest(objects, "data", "test-a.manifest", test, "test")
+    rotate = {"blue": "green", "green": "red", "red": "blue"}
+    wrong = [type(ex)(ex.image, [rotate[label] for label in ex.labels], ex.boxes) for ex in test]
+    write_manifest(objects, "data", "test-b.manifest", wrong, "test")
+    outcomes = []
+    for name in ("a", "b"):
+        request = _request(f"honest-{name}", "train.manifest", f"test-{name}.manifest", {"image_size": 64})
+        outcomes.append(run_training(request, objects))
+    a, b = outcomes
+    assert a.status == b.status == "TRAINING_COMPLETED", (a.status_message, b.status_message)
+    assert a.f1_score is not None and b.f1_score is not None and a.f1_score > b.f1_score
+    probe = [png_bytes(ex.image) for ex in classification_examples(3, seed=43)]
+    answers = [[Predictor.load(objects, o.artifact).predict(image, 0) for image in probe] for o in outcomes]
+    assert answers[0] == answers[1]
+
+
+def test_a_training_cut_by_the_time_budget_says_so(tmp_path: Path) -> None:
+    objects = _store(tmp_path)
+    write_manifest(objects, "data", "train.manifest", detection_examples(16, seed=51), "train", detection=True)
+    write_manifest(objects, "data", "test.manifest", detection_examples(4, seed=52), "test", detection=True)
+    opts = {"detector_image_size": 96, "detector_max_seconds": 3, "detector_epochs": 1000}
+    outcome = run_training(_request("cut", "train.manifest", "test.manifest", opts), objects)
+    assert outcome.status == "TRAINING_COMPLETED", outcome.status_message
+    assert outcome.status_message.startswith("The model is ready to run. Training stopped at the time budget")
+    assert "planned steps" in outcome.status_message
+    summary = json.loads(objects.get_bytes("out", "results/EvaluationResultSummary-cut-v1.json"))
+    assert summary["OpenRekDetails"]["budget_hit"] is True
+
+
+def test_the_job_contract_refuses_what_it_does_not_know() -> None:
+    from openrek.training.request import ContractError, TrainingOptions
+
+    request = _request("contract", "train.manifest", None, {})
+    request.options = TrainingOptions.from_dict({"image_size": 96, "backbones": ["mobilenet_v2"]})
+    payload = request.to_payload()
+    assert payload["options"] == {"image_size": 96, "backbones": ["mobilenet_v2"]}
+    assert TrainingRequest.from_payload(json.loads(json.dumps(payload))) == request
+    with pytest.raises(ContractError, match="payload has keys this openrek does not know: budget"):
+        TrainingRequest.from_payload({**payload, "budget": 5})
+    with pytest.raises(ContractError, match="options has keys this openrek does not know: detector_size"):
+        TrainingOptions.from_dict({"detector_size": 256})

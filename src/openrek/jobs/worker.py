@@ -23,7 +23,7 @@ from openrek.store.objects import AccessCheck, AccessDenied, ObjectStore, Object
 from openrek.store.sealed_files import Encryption
 from openrek.store.space_reserve import is_disk_full
 from openrek.stores import StoreLocation, Stores, open_stores
-from openrek.training.request import S3Ref, TrainingOutcome, TrainingRequest
+from openrek.training.request import TrainingOutcome, TrainingRequest
 
 log = logging.getLogger("openrek.worker")
 
@@ -38,14 +38,6 @@ def die_with_parent(parent_pid: int) -> None:
             pass
     if os.getppid() != parent_pid:  # the server died while this worker was starting: nobody to serve
         os._exit(1)
-
-
-def request_from_payload(payload: dict[str, Any]) -> TrainingRequest:
-    fields = dict(payload)
-    fields["training_manifests"] = [S3Ref(**r) for r in payload["training_manifests"]]
-    fields["testing_manifests"] = [S3Ref(**r) for r in payload["testing_manifests"]]
-    known = {f.name for f in dataclasses.fields(TrainingRequest)}
-    return TrainingRequest(**{k: v for k, v in fields.items() if k in known})
 
 
 def _manifests_readable(request: TrainingRequest, objects: ObjectStore) -> TrainingOutcome | None:
@@ -99,11 +91,11 @@ def _acting_for(stores: Stores, caller: dict[str, Any] | None) -> AccessCheck | 
 
 def run_job(payload: dict[str, Any], location: StoreLocation) -> dict[str, Any]:
     """Runs one training job; returns `dataclasses.asdict(TrainingOutcome)`. Never raises for user data."""
-    request = request_from_payload(payload)
+    request = TrainingRequest.from_payload(payload)
     try:
         stores = _stores(location)
         objects = stores.objects.writing_as(Encryption.for_key(request.kms_key_arn)).acting_for(
-            _acting_for(stores, payload.get("caller")))
+            _acting_for(stores, request.caller))
     except Exception as exc:  # the master key is unreadable, the database is gone
         log.exception("the stores could not be opened for %s", request.version_arn)
         return dataclasses.asdict(TrainingOutcome(

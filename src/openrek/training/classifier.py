@@ -1,9 +1,11 @@
 """Image-level trainers: classification (softmax) and multi-label (sigmoid), behind one interface.
 
-The model is an ensemble of linear heads on multi-layer pooled features of ImageNet backbones (both
-MobileNetV2 weight sets by default), trained on original + mirrored images and averaged over a mirrored
-view at test time. Heads are fitted full-batch with L-BFGS; the features' standardisation is folded into
-each head, so the exported module is backbone(s) → pooled features → linear → softmax/sigmoid.
+The model is linear heads on frozen pooled features of ImageNet backbones (both MobileNetV2 weight sets
+by default), trained on original + mirrored images and averaged over a mirrored view at test time; the
+head design (plain last-layer probe or multi-layer ensemble) and its regularisation are chosen by k-fold
+cross-validation on the training images only. Heads are fitted full-batch with L-BFGS; the features'
+standardisation is folded into each head, so the exported module is backbone(s) → pooled features →
+linear → softmax/sigmoid.
 Also: `linear_probe_baseline`, the plain single-backbone probe used as a reference in benchmarks.
 """
 
@@ -11,18 +13,20 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from PIL import Image as PILImage
 from torch import nn
 
 from openrek.training.backbones import build_backbone
 from openrek.training.data import Budget, Example
 from openrek.training.device import pick_device
 from openrek.training.features import PooledFeatures, extract
+from openrek.training.metrics import aggregate, image_level_metrics
+from openrek.training.selection import fold_ids
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +39,9 @@ class ClassifierConfig:
     image_size: int = 224
     flip_augment: bool = True  # mirrored copies of the training images
     tta: bool = True  # average the prediction with the mirrored view
-    c: float = 0.1  # inverse L2 strength, as scikit-learn's C
+    c: float = 0.1  # inverse L2 strength, as scikit-learn's C (used when there is too little data to choose)
+    c_grid: tuple[float, ...] = (0.03, 0.1, 0.3, 1.0, 3.0)  # strengths cross-validation chooses from
+    folds: int = 5
     batch_size: int = 32
     max_iter: int = 300
     seed: int = 0
@@ -90,18 +96,17 @@ class ImageLevelModel(nn.Module):
 
 @dataclass
 class TrainedImageModel:
-    """A fitted image-level model plus the facts the exporter and evaluator need."""
+    """A fitted image-level model plus the facts the exporter and the version's details need."""
 
     module: ImageLevelModel
     labels: list[str]
     multi_label: bool
     image_size: int
-    test_scores: np.ndarray  # (N_test, L) probabilities computed during fit
     info: dict[str, object] = field(default_factory=dict)
 
 
 def _fit_head(
-    x: np.ndarray, y: np.ndarray, multi_label: bool, c: float, max_iter: int, seed: int
+    x: np.ndarray, y: np.ndarray, multi_label: bool, c: float, max_iter: int, seed: int, n_out: int
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Full-batch L-BFGS logistic regression on standardised features; returns mean, std, W, b."""
     torch.manual_seed(seed)
@@ -110,7 +115,6 @@ def _fit_head(
     std = xt.std(0, unbiased=False).clamp_min(1e-6)
     z = (xt - mean) / std
     n, d = z.shape
-    n_out = y.shape[1] if multi_label else int(y.max()) + 1
     w = torch.zeros(n_out, d, dtype=torch.float64, requires_grad=True)
     b = torch.zeros(n_out, dtype=torch.float64, requires_grad=True)
     yt = torch.from_numpy(y)
@@ -151,8 +155,41 @@ def _targets(examples: Sequence[Example], labels: Sequence[str], multi_label: bo
     return np.array([index[ex.labels[0]] for ex in examples], dtype=np.int64)
 
 
+@dataclass
+class _Member:
+    """One backbone's frozen features of the training images (original and mirrored)."""
+
+    name: str
+    features: PooledFeatures
+    x: np.ndarray  # (N, D) original views
+    x_flip: np.ndarray | None  # (N, D) mirrored views (for training copies and test-time averaging)
+    last_dim: int  # the last tap's width: the plain probe uses only these (final) columns
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A head design: which members and which of their columns; scored by cross-validation."""
+
+    name: str
+    members: tuple[int, ...]
+    last_tap_only: bool
+
+
+def _columns(member: _Member, last_tap_only: bool, flip: bool) -> np.ndarray:
+    x = member.x_flip if flip else member.x
+    assert x is not None
+    return x[:, -member.last_dim:] if last_tap_only else x
+
+
 class ImageLevelTrainer:
-    """`fit(train, test, budget) -> TrainedImageModel` for classification or multi-label."""
+    """`fit(train, budget) -> TrainedImageModel` for classification or multi-label.
+
+    Frozen pooled features of each backbone, then a ladder of heads chosen by k-fold cross-validation
+    on the *training* images (the test set never reaches this class): (a) the plain probe — the last
+    layer of the first backbone; (b) the multi-layer ensemble of every backbone — each at every
+    regularisation strength in `c_grid`. The winner (ties go to the simpler) is refitted on all
+    training images. The chosen design, its validation F1 and the others' are in `info`.
+    """
 
     def __init__(
         self,
@@ -166,72 +203,119 @@ class ImageLevelTrainer:
         self.config = config or ClassifierConfig()
         self.progress = progress or (lambda _m: None)
 
-    def fit(self, train: Sequence[Example], test: Sequence[Example], budget: Budget) -> TrainedImageModel:
+    def fit(self, train: Sequence[Example], budget: Budget) -> TrainedImageModel:
         cfg = self.config
         torch.manual_seed(cfg.seed)
         device = pick_device(cfg.device)
-        train_imgs = [ex.image for ex in train]
-        test_imgs = [ex.image for ex in test]
+        images = [ex.image for ex in train]
         y = _targets(train, self.labels, self.multi_label)
-        members: list[tuple[PooledFeatures, LinearHead]] = []
-        test_scores: np.ndarray | None = None
-        used: list[str] = []
+        members: list[_Member] = []
+        budget_hit = False
         member_seconds = 0.0
         for k, name in enumerate(cfg.backbones):
-            if k > 0 and budget.remaining() < member_seconds:
-                log.info("time budget: ensemble stops at %d backbone(s)", k)
-                self.progress(f"time budget: ensemble stops at {k} backbone(s)")
+            if k > 0 and budget.remaining() < 2 * member_seconds:
+                budget_hit = True
+                self.progress(f"time budget: features of {k} of {len(cfg.backbones)} backbone(s)")
                 break
             t0 = time.monotonic()
             self.progress(f"features: {name}")
-            feat = (
-                PooledFeatures(build_backbone(name)).to(device).to(memory_format=torch.channels_last).eval()
-            )
-            xs = [extract(feat, train_imgs, cfg.image_size, cfg.batch_size, device=device)]
-            ys = [y]
-            if cfg.flip_augment:
-                xs.append(extract(feat, train_imgs, cfg.image_size, cfg.batch_size, flip=True, device=device))
-                ys.append(y)
-            x_train = np.concatenate(xs)
-            y_train = np.concatenate(ys)
-            self.progress(f"head: {name}")
-            mean, std, w, b = _fit_head(x_train, y_train, self.multi_label, cfg.c, cfg.max_iter, cfg.seed)
-            head = LinearHead(mean, std, w, b).to(device)
-            member = ImageLevelModel([(feat, head)], self.multi_label, cfg.tta)
-            scores = self._scores_from_features(member, feat, head, test_imgs, device)
-            test_scores = scores if test_scores is None else test_scores + scores
-            members.append((feat.cpu(), head.cpu()))
-            used.append(name)
+            backbone = build_backbone(name)
+            feat = PooledFeatures(backbone).to(device).to(memory_format=torch.channels_last).eval()
+            x = extract(feat, images, cfg.image_size, cfg.batch_size, device=device)
+            x_flip = (extract(feat, images, cfg.image_size, cfg.batch_size, flip=True, device=device)
+                      if cfg.flip_augment or cfg.tta else None)
+            members.append(_Member(name, feat.cpu(), x, x_flip, backbone.channels[max(feat.taps)]))
             member_seconds = max(member_seconds, time.monotonic() - t0)
-        assert test_scores is not None
-        test_scores = test_scores / len(members)
-        model = ImageLevelModel(members, self.multi_label, cfg.tta).eval()
-        return TrainedImageModel(
-            model,
-            self.labels,
-            self.multi_label,
-            cfg.image_size,
-            test_scores.astype(np.float32),
-            {"backbones": used, "train_examples": len(train) * (2 if cfg.flip_augment else 1)},
-        )
+
+        candidates = [_Candidate("probe", (0,), True)]
+        if len(members) > 1 or len(members[0].features.taps) > 1:
+            candidates.append(_Candidate("ensemble", tuple(range(len(members))), False))
+        folds = min(cfg.folds, len(train) // 2)
+        scores: dict[str, float] = {}
+        chosen, chosen_c, best = candidates[0], cfg.c, -1.0
+        best_key: tuple[float, float] | None = None
+        if folds >= 2:
+            ids = fold_ids(train, folds, cfg.seed)
+            for cand in candidates:
+                for c in cfg.c_grid:
+                    if budget.expired():
+                        budget_hit = True
+                        break
+                    f1, loss = self._cross_validated(members, cand, c, y, ids, folds)
+                    scores[f"{cand.name} C={c:g}"] = round(f1, 4)
+                    key = (round(f1, 4), -loss)  # on equal F1, the better calibrated (lower log-loss)
+                    if best_key is None or key > best_key:
+                        chosen, chosen_c, best, best_key = cand, c, f1, key
+            self.progress(f"chosen by {folds}-fold cross-validation: {chosen.name}, C={chosen_c:g} "
+                          f"(validation F1 {best:.3f})")
+        else:  # too few images to hold any out: the ensemble at the default strength
+            chosen = candidates[-1]
+        model = self._final(members, chosen, chosen_c, y)
+        info: dict[str, object] = {
+            "candidate": chosen.name, "c": chosen_c, "backbones": [members[i].name for i in chosen.members],
+            "validation_f1": round(best, 4) if best >= 0 else None, "validation": scores, "folds": folds,
+            "train_examples": len(train) * (2 if cfg.flip_augment else 1), "budget_hit": budget_hit,
+        }
+        return TrainedImageModel(model, self.labels, self.multi_label, cfg.image_size, info)
+
+    def _head(self, members: Sequence[_Member], cand: _Candidate, rows: np.ndarray, c: float,
+              y: np.ndarray, index: int) -> LinearHead:
+        cfg = self.config
+        member = members[index]
+        xs = [_columns(member, cand.last_tap_only, False)[rows]]
+        ys = [y[rows]]
+        if cfg.flip_augment:
+            xs.append(_columns(member, cand.last_tap_only, True)[rows])
+            ys.append(y[rows])
+        mean, std, w, b = _fit_head(np.concatenate(xs), np.concatenate(ys), self.multi_label, c,
+                                    cfg.max_iter, cfg.seed, len(self.labels))
+        return LinearHead(mean, std, w, b)
 
     @torch.no_grad()
-    def _scores_from_features(
-        self,
-        member: ImageLevelModel,
-        feat: PooledFeatures,
-        head: LinearHead,
-        images: Sequence[PILImage.Image],
-        device: torch.device,
-    ) -> np.ndarray:
-        cfg = self.config
-        if not images:
-            return np.zeros((0, len(self.labels)), np.float32)
-        views = [extract(feat, images, cfg.image_size, cfg.batch_size, device=device)]
-        if cfg.tta:
-            views.append(extract(feat, images, cfg.image_size, cfg.batch_size, flip=True, device=device))
-        probs = [member._probs(head(torch.from_numpy(v).to(device))).cpu().numpy() for v in views]
-        return np.mean(probs, axis=0)
+    def _probabilities(self, members: Sequence[_Member], cand: _Candidate, heads: Sequence[LinearHead],
+                       rows: np.ndarray) -> np.ndarray:
+        """What the exported ensemble would answer for these training rows (views and members averaged)."""
+        total = np.zeros((len(rows), len(self.labels)), np.float64)
+        count = 0
+        for index, head in zip(cand.members, heads, strict=True):
+            views = [False, True] if self.config.tta else [False]
+            for flip in views:
+                x = torch.from_numpy(_columns(members[index], cand.last_tap_only, flip)[rows])
+                logits = head(x)
+                p = torch.sigmoid(logits) if self.multi_label else torch.softmax(logits, dim=1)
+                total += p.numpy()
+                count += 1
+        return total / count
+
+    def _cross_validated(self, members: Sequence[_Member], cand: _Candidate, c: float, y: np.ndarray,
+                         ids: np.ndarray, folds: int) -> tuple[float, float]:
+        """(macro F1 at each label's best threshold — AWS's measure —, mean log-loss) over the
+        out-of-fold probabilities."""
+        out = np.zeros((len(y), len(self.labels)), np.float64)
+        for f in range(folds):
+            fit_rows, val_rows = np.flatnonzero(ids != f), np.flatnonzero(ids == f)
+            if not len(val_rows):
+                continue
+            heads = [self._head(members, cand, fit_rows, c, y, i) for i in cand.members]
+            out[val_rows] = self._probabilities(members, cand, heads, val_rows)
+        truth = y.astype(bool) if self.multi_label else np.eye(len(self.labels), dtype=bool)[y]
+        p = np.clip(out, 1e-7, 1 - 1e-7)
+        if self.multi_label:
+            loss = float(-(truth * np.log(p) + (~truth) * np.log(1 - p)).mean())
+        else:
+            loss = float(-np.log(p[truth]).mean())
+        return aggregate(image_level_metrics(out, truth, self.labels))["F1Score"], loss
+
+    def _final(self, members: Sequence[_Member], cand: _Candidate, c: float, y: np.ndarray) -> ImageLevelModel:
+        rows = np.arange(len(y))
+        parts: list[tuple[PooledFeatures, LinearHead]] = []
+        for index in cand.members:
+            member = members[index]
+            features = member.features
+            if cand.last_tap_only:  # the probe exports only what it uses: the last tap
+                features = PooledFeatures(build_backbone(member.name), taps=[max(member.features.taps)]).eval()
+            parts.append((features, self._head(members, cand, rows, c, y, index)))
+        return ImageLevelModel(parts, self.multi_label, self.config.tta).eval()
 
 
 def linear_probe_baseline(
@@ -242,9 +326,18 @@ def linear_probe_baseline(
     image_size: int = 224,
     backbone: str = "mobilenet_v2",
 ) -> np.ndarray:
-    """Reference: frozen pooled last-layer features + scikit-learn logistic regression; test scores (N, L)."""
-    from sklearn.linear_model import LogisticRegression
+    """Reference: frozen pooled last-layer features + scikit-learn logistic regression, C chosen by
+    5-fold cross-validation on the training features where every class allows it; test scores (N, L)."""
+    from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
     from sklearn.preprocessing import StandardScaler
+
+    def model(targets: np.ndarray) -> LogisticRegression | LogisticRegressionCV:
+        folds = min(5, int(np.unique(targets, return_counts=True)[1].min()))
+        with warnings.catch_warnings():  # scikit-learn's notices of changing defaults, not about this fit
+            warnings.simplefilter("ignore", FutureWarning)
+            if folds >= 2:
+                return LogisticRegressionCV(Cs=10, cv=folds, max_iter=2000).fit(x_tr, targets)
+            return LogisticRegression(max_iter=2000).fit(x_tr, targets)
 
     bb = build_backbone(backbone)
     feat = PooledFeatures(bb, taps=[len(bb.channels) - 1]).eval()
@@ -254,7 +347,7 @@ def linear_probe_baseline(
     x_tr, x_te = scaler.transform(x_tr), scaler.transform(x_te)
     y = _targets(train, labels, multi_label)
     if not multi_label:
-        clf = LogisticRegression(max_iter=2000).fit(x_tr, y)
+        clf = model(y)
         out = np.zeros((len(test), len(labels)), np.float32)
         out[:, clf.classes_] = clf.predict_proba(x_te)
         return out
@@ -264,5 +357,5 @@ def linear_probe_baseline(
         if col.min() == col.max():
             out[:, j] = col[0]
             continue
-        out[:, j] = LogisticRegression(max_iter=2000).fit(x_tr, col).predict_proba(x_te)[:, 1]
+        out[:, j] = model(col).predict_proba(x_te)[:, 1]
     return out

@@ -18,6 +18,7 @@ from openrek import imaging
 from openrek.store.objects import ObjectStore
 from openrek.training.export import MODEL_FORMAT, onnx_session
 from openrek.training.request import S3Ref
+from openrek.training.tasks import family_for
 
 
 class ModelArtifactError(RuntimeError):
@@ -130,34 +131,13 @@ class Predictor:
         image = decode_image(image_bytes, (width, height))
         outputs = self.raw_outputs(image)
         labels = self.spec.labels
-        found: list[dict[str, Any]] = []
 
         def passes(label: str, score: float) -> bool:
             if min_confidence is None:
                 return score >= self.spec.thresholds.get(label, 0.5)
             return score * 100.0 >= float(min_confidence)
 
-        if self.spec.task == "detection":
-            boxes, scores, classes = outputs[0], outputs[1], outputs[2]
-            for box, score, cls in zip(boxes, scores, classes, strict=True):
-                name = labels[int(cls)]
-                if not passes(name, float(score)):
-                    continue
-                x1, y1, x2, y2 = (float(np.clip(v, 0.0, 1.0)) for v in box)
-                found.append(
-                    {
-                        "Name": name,
-                        "Confidence": round(float(score) * 100.0, 5),
-                        "Geometry": {
-                            "BoundingBox": {"Width": x2 - x1, "Height": y2 - y1, "Left": x1, "Top": y1}
-                        },
-                    }
-                )
-        else:
-            scores = outputs[0][0]
-            for name, score in zip(labels, scores, strict=True):
-                if passes(name, float(score)):
-                    found.append({"Name": name, "Confidence": round(float(score) * 100.0, 5)})
+        found = family_for(self.spec.task).decode(outputs, labels, passes)
         found.sort(key=lambda d: -d["Confidence"])
         if max_results is not None:
             found = found[: max(0, int(max_results))]

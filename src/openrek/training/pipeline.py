@@ -9,8 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -27,68 +26,24 @@ from openrek.manifests.types import Box, ManifestRecord, TerminalManifestError
 from openrek.store.objects import ObjectStore
 from openrek.store.space_reserve import is_disk_full
 from openrek.training.data import Budget, Example
-from openrek.training.evaluation_files import (
-    SnapshotClassMap,
-    detection_snapshot_line,
-    evaluation_summary,
-    image_level_snapshot_line,
-    json_bytes,
-    jsonl_bytes,
-)
+from openrek.training.evaluation_files import evaluation_summary, json_bytes, jsonl_bytes
 from openrek.training.image_copy import ImageCopyError, copy_images
-from openrek.training.metrics import (
-    ImageDetections,
-    LabelMetrics,
-    aggregate,
-    confusion_matrix,
-    detection_metrics,
-    image_level_metrics,
-)
 from openrek.training.request import S3Ref, TrainingOutcome, TrainingRequest
-
-if TYPE_CHECKING:
-    from openrek.training.inference import Predictor
+from openrek.training.tasks import CLASSIFICATION, DETECTION, MULTI_LABEL, FitSettings, family_for
 
 log = logging.getLogger("openrek.training")
 
-CLASSIFICATION = "classification"
-MULTI_LABEL = "multi_label"
-DETECTION = "detection"
 
-
-@dataclass
-class PipelineOptions:
-    """Tuning knobs, from `TrainingRequest.options` (unknown keys are ignored)."""
-
-    image_size: int = 224
-    backbones: tuple[str, ...] = ("mobilenet_v2", "mobilenet_v2_deepsort")
-    detector_backbone: str = "mobilenet_v2"
-    detector_image_size: int = 320
-    detector_max_seconds: float = 240.0
-    detector_eval_every_s: float = 40.0
-    detector_batch_size: int = 8
-    detector_max_steps: int | None = None  # set for a reproducible (step-scheduled) detector run
-    reserve_s: float = 30.0  # of the job's budget, kept for evaluation, files and export
-    device: str | None = None
-    threads: int | None = None
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any] | None) -> PipelineOptions:
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in (raw or {}).items() if k in known}
-        if "backbones" in values:
-            values["backbones"] = tuple(values["backbones"])
-        return cls(**values)
-
-
-@dataclass
-class _Evaluation:
-    label_metrics: list[LabelMetrics]
-    aggregated: dict[str, float]
-    thresholds: dict[str, float]
-    snapshot: list[dict[str, Any]]
-    confusion: list[dict[str, Any]] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+def _budget_note(info: dict[str, Any], budget_s: float) -> str:
+    """What a version's StatusMessage adds when the time budget, not the data, ended its training."""
+    if not info.get("budget_hit"):
+        return ""
+    if "planned_steps" in info:
+        done = f"after {info.get('steps')} of its {info['planned_steps']} planned steps"
+    else:
+        done = "before every candidate was tried"
+    return (f" Training stopped at the time budget ({budget_s:.0f} s) {done}; a longer budget "
+            "(OPENREK_TRAINING_BUDGET_S) may give a better model.")
 
 
 def task_of(prepared: PreparedData) -> str:
@@ -146,7 +101,7 @@ def run_training(
     """Train, evaluate, write the evaluation files and the ONNX artifact; return the outcome."""
     started = time.monotonic()
     say = progress or (lambda m: log.info("%s", m))
-    options = PipelineOptions.from_dict(getattr(request, "options", None))
+    options = request.options
     budget = Budget(request.time_budget_s)
     say("validating manifests")
     prepared: PreparedData | None = None
@@ -170,10 +125,8 @@ def run_training(
     # The data is valid: only now pay for torch (seconds to import), so manifest errors come back at once.
     import torch
 
-    from openrek.training.classifier import ClassifierConfig, ImageLevelTrainer
-    from openrek.training.detector import DetectorConfig, DetectorTrainer
     from openrek.training.device import configure_threads
-    from openrek.training.export import export_detector, export_image_level, max_difference, model_description
+    from openrek.training.export import model_description
     from openrek.training.inference import Predictor
 
     configure_threads(options.threads)
@@ -199,48 +152,25 @@ def run_training(
             started,
         )
     fit_budget = Budget(max(5.0, budget.remaining() - options.reserve_s))
+    family = family_for(task)
     train_started = time.monotonic()
-    if task == DETECTION:
-        cfg = DetectorConfig(
-            backbone=options.detector_backbone,
-            image_size=options.detector_image_size,
-            max_seconds=options.detector_max_seconds,
-            eval_every_s=options.detector_eval_every_s,
-            batch_size=options.detector_batch_size,
-            max_steps=options.detector_max_steps,
-            seed=request.seed,
-            device=options.device,
-        )
-        det = DetectorTrainer(labels, cfg, say).fit(train, test, fit_budget)
-        fit_seconds = time.monotonic() - train_started
-        say("exporting to ONNX")
-        onnx_bytes = export_detector(det.module, det.image_size)
-        image_size, normalized, info = det.image_size, False, dict(det.info)
-    else:
-        ccfg = ClassifierConfig(
-            backbones=options.backbones,
-            image_size=options.image_size,
-            seed=request.seed,
-            device=options.device,
-        )
-        model = ImageLevelTrainer(labels, task == MULTI_LABEL, ccfg, say).fit(train, test, fit_budget)
-        fit_seconds = time.monotonic() - train_started
-        say("exporting to ONNX")
-        onnx_bytes = export_image_level(model.module, model.image_size)
-        image_size, normalized, info = model.image_size, True, dict(model.info)
-        example = torch.randn(2, 3, image_size, image_size)
-        info["onnx_max_abs_diff"] = max_difference(model.module, onnx_bytes, example)
+    # Only the training examples reach fitting: every choice is made on splits of them.
+    fitted = family.fit(task, train, FitSettings(labels, options, request.seed, fit_budget, say))
+    fit_seconds = time.monotonic() - train_started
+    say("exporting to ONNX")
+    onnx_bytes = family.export(fitted)
+    info = {**fitted.info, **family.check_export(fitted, onnx_bytes)}
     train_seconds = time.monotonic() - train_started
 
-    # Evaluate what will be served: the exported model through onnxruntime.
+    # Evaluate what will be served: the exported model through onnxruntime, on the test set, once.
     say("evaluating on the test set")
-    desc = model_description(
-        task=task, labels=labels, thresholds={}, image_size=image_size, normalized_input=normalized
-    )
+    desc = model_description(task=task, labels=labels, thresholds={}, image_size=fitted.image_size,
+                             normalized_input=fitted.normalized_input)
     predictor = Predictor.from_bytes(desc, onnx_bytes)
-    evaluation = _evaluate(task, predictor, test, labels)
+    evaluation = family.evaluate(task, predictor, test, labels)
     info["train_seconds"] = round(fit_seconds, 1)
     info["export_seconds"] = round(train_seconds - fit_seconds, 1)
+    image_size, normalized = fitted.image_size, fitted.normalized_input
 
     summary = evaluation_summary(
         version_arn=request.version_arn,
@@ -306,7 +236,7 @@ def run_training(
     ms = prepared.outputs.manifest_summary if prepared.outputs else None
     outcome = TrainingOutcome(
         status="TRAINING_COMPLETED",
-        status_message="The model is ready to run.",
+        status_message="The model is ready to run." + _budget_note(info, request.time_budget_s),
         f1_score=float(evaluation.aggregated["F1Score"]),
         evaluation_summary=S3Ref(request.output_bucket, summary_key),
         manifest_summary=S3Ref(ms.bucket, ms.name, ms.version) if ms else None,
@@ -319,52 +249,3 @@ def run_training(
     )
     say(f"done: F1 {outcome.f1_score:.3f} in {time.monotonic() - started:.0f} s")
     return outcome
-
-
-def _evaluate(task: str, predictor: Predictor, test: list[Example], labels: list[str]) -> _Evaluation:
-    from openrek.training.detector import gt_ratios
-
-    class_map = SnapshotClassMap(labels, [ex.record for ex in test if ex.record is not None])
-    if task == DETECTION:
-        preds = []
-        ims = []
-        for ex in test:
-            boxes, scores, classes = predictor.raw_outputs(ex.image)
-            preds.append((boxes, scores, classes.astype(np.int64)))
-            gb, gl = gt_ratios(ex, labels)
-            ims.append(ImageDetections(boxes, scores, classes, gb, gl))
-        lm = detection_metrics(ims, labels)
-        thresholds = {m.label: m.threshold for m in lm}
-        snapshot = []
-        for ex, (pb, ps, pl), im in zip(test, preds, ims, strict=True):
-            assert ex.record is not None
-            snapshot.append(
-                detection_snapshot_line(
-                    ex.record, pb, ps, pl, labels, thresholds, im.gt_boxes, im.gt_labels, ex.image.size,
-                    class_map,
-                )
-            )
-        return _Evaluation(lm, aggregate(lm), thresholds, snapshot)
-    multi = task == MULTI_LABEL
-    scores = np.stack([predictor.raw_outputs(ex.image)[0][0] for ex in test])
-    index = {n: i for i, n in enumerate(labels)}
-    truth = np.zeros((len(test), len(labels)), dtype=bool)
-    for i, ex in enumerate(test):
-        for name in ex.labels:
-            if name in index:
-                truth[i, index[name]] = True
-    lm = image_level_metrics(scores, truth, labels)
-    thresholds = {m.label: m.threshold for m in lm}
-    confusion = None
-    if not multi:
-        pairs = [
-            (index[ex.labels[0]], int(np.argmax(s)))
-            for ex, s in zip(test, scores, strict=True)
-            if ex.labels and ex.labels[0] in index
-        ]
-        confusion = confusion_matrix([p[0] for p in pairs], [p[1] for p in pairs], labels)
-    snapshot = []
-    for ex, s in zip(test, scores, strict=True):
-        assert ex.record is not None
-        snapshot.append(image_level_snapshot_line(ex.record, s, labels, thresholds, multi, class_map))
-    return _Evaluation(lm, aggregate(lm), thresholds, snapshot, confusion)

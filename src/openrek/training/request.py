@@ -1,12 +1,59 @@
-"""The contract between the job runner and training: what a job asks for and what it returns.
+"""The contract between the service, the job runner and training: what a job asks for and what it returns.
 
-Plain dataclasses that pickle, so a request can cross a process (or Ray) boundary.
+Plain, torch-free dataclasses. A request travels as JSON (`to_payload` / `from_payload`), and both
+directions are strict: a key one side does not know is an error naming it, never silently dropped
+(a server and a worker of different versions must not quietly train something else).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
+
+
+class ContractError(ValueError):
+    """A payload or options object with keys (or values) this version of openrek does not know."""
+
+
+def _unknown(raw: dict[str, Any], known: set[str], what: str) -> None:
+    extra = sorted(set(raw) - known)
+    if extra:
+        raise ContractError(f"{what} has keys this openrek does not know: {', '.join(extra)} "
+                            f"(known: {', '.join(sorted(known))}).")
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    """Training knobs (`OPENREK_TRAINING_OPTIONS`, a job's `options`): image sizes, backbones, lengths."""
+
+    image_size: int = 224
+    backbones: tuple[str, ...] = ("mobilenet_v2", "mobilenet_v2_deepsort")
+    detector_backbone: str = "mobilenet_v2"
+    detector_image_size: int = 320
+    detector_epochs: float = 10.0  # the planned length (see DetectorTrainer.planned_steps)
+    detector_max_seconds: float = 540.0  # a safety cap; the length itself follows the data
+    detector_batch_size: int = 8
+    detector_max_steps: int | None = None  # a fixed number of steps instead of the planned one
+    reserve_s: float = 30.0  # of the job's budget, kept for evaluation, files and export
+    device: str | None = None
+    threads: int | None = None
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any] | None) -> TrainingOptions:
+        raw = dict(raw or {})
+        _unknown(raw, {f.name for f in fields(cls)}, "The training options")
+        if "backbones" in raw:
+            raw["backbones"] = tuple(raw["backbones"])
+        return cls(**raw)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Only what differs from the defaults."""
+        default = TrainingOptions()
+        out = {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != getattr(default, f.name)}
+        if "backbones" in out:
+            out["backbones"] = list(out["backbones"])
+        return out
 
 
 @dataclass(frozen=True)
@@ -44,11 +91,29 @@ class TrainingRequest:
     feature_config: dict[str, Any] | None = None
     time_budget_s: float = 600.0
     seed: int = 0
-    # Optional training knobs (see openrek.training.pipeline.PipelineOptions): image sizes, backbones, budgets.
-    options: dict[str, Any] | None = None
+    options: TrainingOptions = field(default_factory=TrainingOptions)
     # The version's KMS key (ARN): every file the job writes (image copies, output files, model) is sealed
     # under it; None: under the service's key.
     kms_key_arn: str | None = None
+    # Who the job reads and writes for (their policies are asked again at run time); None: anyone.
+    caller: dict[str, Any] | None = None
+    from_datasets: bool = False  # trained from the project's datasets (their snapshots), not manifests
+
+    def to_payload(self) -> dict[str, Any]:
+        """The request as JSON-able data (the job's payload)."""
+        out = dataclasses.asdict(self)
+        out["options"] = self.options.to_dict() or None
+        return out
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> TrainingRequest:
+        """The request a payload describes; `ContractError` for any key (or option) not known here."""
+        _unknown(payload, {f.name for f in fields(cls)}, "The training job's payload")
+        values = dict(payload)
+        values["training_manifests"] = [S3Ref(**r) for r in payload.get("training_manifests") or []]
+        values["testing_manifests"] = [S3Ref(**r) for r in payload.get("testing_manifests") or []]
+        values["options"] = TrainingOptions.from_dict(payload.get("options"))
+        return cls(**values)
 
 
 @dataclass

@@ -300,7 +300,7 @@ def test_the_job_contract_refuses_what_it_does_not_know() -> None:
     payload = request.to_payload()
     assert payload["options"] == {"image_size": 96, "backbones": ["mobilenet_v2"]}
     assert TrainingRequest.from_payload(json.loads(json.dumps(payload))) == request
-    with pytest.raises(ContractError, match="payload has keys this openrek does not know: budget"):
+    with pytest.raises(ContractError, match="payload: budget is not known to this openrek"):
         TrainingRequest.from_payload({**payload, "budget": 5})
-    with pytest.raises(ContractError, match="options has keys this openrek does not know: detector_size"):
+    with pytest.raises(ContractError, match="options: detector_size is not known to this openrek"):
         TrainingOptions.from_dict({"detector_size": 256})

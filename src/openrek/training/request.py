@@ -19,8 +19,8 @@ class ContractError(ValueError):
 def _unknown(raw: dict[str, Any], known: set[str], what: str) -> None:
     extra = sorted(set(raw) - known)
     if extra:
-        raise ContractError(f"{what} has keys this openrek does not know: {', '.join(extra)} "
-                            f"(known: {', '.join(sorted(known))}).")
+        raise ContractError(f"{what}: {', '.join(extra)} {'is' if len(extra) == 1 else 'are'} not known to "
+                            f"this openrek (known: {', '.join(sorted(known))}).")
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ class ModelHost:
 
             ref = S3Ref(bucket=artifact["bucket"], name=artifact["name"], version=artifact.get("version"))
             predictor = OnnxPredictor.load(self.objects, ref)
+            predictor.warm_up()  # a RUNNING model holds its memory before its first request
         except Exception as exc:
             log.exception("could not load the model of %s", version_arn)
             self.metadata.transition_version(

@@ -256,6 +256,7 @@ class DetectorTrainer:
         history: list[tuple[int, float, float]] = []
         stop_reason = "planned steps done"
         budget_hit = False
+        done = False
         self.progress(f"training {planned} steps on {len(fitting)} images, validating on {len(validation)}")
         while step < planned:
             order = rng.permutation(len(squares))
@@ -291,7 +292,7 @@ class DetectorTrainer:
                         stop_reason, done = "validation F1 stopped improving", True
                 if done:
                     break
-            if stop_reason != "planned steps done" or budget_hit:
+            if done:
                 break
         if best_state is not None:
             model.load_state_dict(best_state)

@@ -184,8 +184,19 @@ def main(argv: list[str] | None = None) -> int:
             if detection:
                 row["won"] = (f"{extra.get('steps')}/{extra.get('planned_steps')} steps, best {extra.get('best_step')}"
                               f"{' (budget hit)' if extra.get('budget_hit') else ''}")
+                second = extra.get("box_classifier") or {}
+                if "validation" in second:
+                    row["won"] += (f"; box classifier {'kept' if second.get('chosen') else 'not kept'}: val "
+                                   f"{max(second['validation'].values())} vs {second['detector_validation_f1']}")
+                elif second.get("skipped"):
+                    row["won"] += f"; box classifier skipped ({second['skipped']})"
             else:
                 row["won"] = f"{extra.get('candidate')} C={extra.get('c')} (val {extra.get('validation_f1')})"
+                tuned = extra.get("fine_tune") or {}
+                if "validation" in tuned:
+                    row["won"] += "; fold 0: " + ", ".join(f"{n} {v['f1']}" for n, v in tuned["validation"].items())
+                elif tuned.get("skipped"):
+                    row["won"] += f"; fine-tune skipped ({tuned['skipped']})"
             if detection:
                 row["map50"] = extra.get("MeanAveragePrecisionIoU50")
                 row["map5095"] = extra.get("MeanAveragePrecisionIoU50To95")

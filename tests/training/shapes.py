@@ -93,6 +93,27 @@ def detection_examples(n: int, seed: int, size: int = 128) -> list[Example]:
     return out
 
 
+def two_class_detection_examples(n: int, seed: int, size: int = 128) -> list[Example]:
+    """1–2 non-overlapping rectangles per image, 30–60 px, each "red" or "blue" (the colour names it)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        img = _background(rng, size)
+        d = ImageDraw.Draw(img)
+        boxes: list[Box] = []
+        for _k in range(int(rng.integers(1, 3))):
+            w, h = int(rng.integers(30, 60)), int(rng.integers(30, 60))
+            x, y = int(rng.integers(0, size - w)), int(rng.integers(0, size - h))
+            if any(x < b.left + b.width and b.left < x + w and y < b.top + b.height and b.top < y + h
+                   for b in boxes):
+                continue
+            label = "red" if rng.random() < 0.5 else "blue"
+            d.rectangle([x, y, x + w - 1, y + h - 1], fill=COLOURS[label])
+            boxes.append(Box(label, x, y, w, h))
+        out.append(Example(img, sorted({b.label for b in boxes}), boxes))
+    return out
+
+
 def png_bytes(img: Image.Image) -> bytes:
     buf = io.BytesIO()
     img.save(buf, "PNG")

@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from PIL import Image
 from torch import nn
 
 from openrek.training.backbones import build_backbone
 from openrek.training.data import Budget, Example
 from openrek.training.device import pick_device
 from openrek.training.features import PooledFeatures, extract
+from openrek.training.finetune import FineTuneConfig, fine_tune, planned_steps
 from openrek.training.metrics import aggregate, image_level_metrics
 from openrek.training.selection import fold_ids
 
@@ -44,6 +46,11 @@ class ClassifierConfig:
     folds: int = 5
     batch_size: int = 32
     max_iter: int = 300
+    # The third rung: the probe, then its backbone's last blocks (None: frozen heads only). It is tried
+    # when its estimated time fits `fine_tune_budget_share` of what is left, judged on fold 0, and kept
+    # only when it beats the frozen winner there.
+    fine_tune: FineTuneConfig | None = field(default_factory=FineTuneConfig)
+    fine_tune_budget_share: float = 0.5
     seed: int = 0
     device: str | None = None
 
@@ -184,11 +191,12 @@ def _columns(member: _Member, last_tap_only: bool, flip: bool) -> np.ndarray:
 class ImageLevelTrainer:
     """`fit(train, budget) -> TrainedImageModel` for classification or multi-label.
 
-    Frozen pooled features of each backbone, then a ladder of heads chosen by k-fold cross-validation
-    on the *training* images (the test set never reaches this class): (a) the plain probe — the last
-    layer of the first backbone; (b) the multi-layer ensemble of every backbone — each at every
-    regularisation strength in `c_grid`. The winner (ties go to the simpler) is refitted on all
-    training images. The chosen design, its validation F1 and the others' are in `info`.
+    Frozen pooled features of each backbone, then a ladder chosen on the *training* images only (the
+    test set never reaches this class): (a) the plain probe — the last layer of the first backbone;
+    (b) the multi-layer ensemble of every backbone — each at every regularisation strength in `c_grid`,
+    scored by k-fold cross-validation; (c) the probe fine-tuned (`finetune.py`), trained on folds 1..k-1
+    and compared with the frozen winner's out-of-fold answers on fold 0. The winner (ties go to the
+    simpler) is refitted on all training images. The chosen design and every score are in `info`.
     """
 
     def __init__(
@@ -234,29 +242,123 @@ class ImageLevelTrainer:
         scores: dict[str, float] = {}
         chosen, chosen_c, best = candidates[0], cfg.c, -1.0
         best_key: tuple[float, float] | None = None
+        best_oof: np.ndarray | None = None
+        probe_c, probe_key = cfg.c, None
+        ids = fold_ids(train, folds, cfg.seed) if folds >= 2 else np.zeros(len(train), np.int64)
         if folds >= 2:
-            ids = fold_ids(train, folds, cfg.seed)
             for cand in candidates:
                 for c in cfg.c_grid:
                     if budget.expired():
                         budget_hit = True
                         break
-                    f1, loss = self._cross_validated(members, cand, c, y, ids, folds)
+                    oof = self._out_of_fold(members, cand, c, y, ids, folds)
+                    f1, loss = self._score(oof, y)
                     scores[f"{cand.name} C={c:g}"] = round(f1, 4)
                     key = (round(f1, 4), -loss)  # on equal F1, the better calibrated (lower log-loss)
                     if best_key is None or key > best_key:
-                        chosen, chosen_c, best, best_key = cand, c, f1, key
+                        chosen, chosen_c, best, best_key, best_oof = cand, c, f1, key, oof
+                    if cand.name == "probe" and (probe_key is None or key > probe_key):
+                        probe_c, probe_key = c, key
             self.progress(f"chosen by {folds}-fold cross-validation: {chosen.name}, C={chosen_c:g} "
                           f"(validation F1 {best:.3f})")
         else:  # too few images to hold any out: the ensemble at the default strength
             chosen = candidates[-1]
-        model = self._final(members, chosen, chosen_c, y)
+        tuned: dict[str, object] | None = None
+        model: ImageLevelModel | None = None
+        name, c_used, backbones = chosen.name, chosen_c, [members[i].name for i in chosen.members]
+        if cfg.fine_tune is not None and best_oof is not None:
+            tuned, tuned_part = self._fine_tune_rung(train, members[0], ids, y, probe_c, best_oof,
+                                                     len(chosen.members), member_seconds, budget, device)
+            budget_hit = budget_hit or bool(tuned.get("budget_hit"))
+            if tuned_part is not None:
+                if tuned.get("chosen") == "fine-tune":
+                    parts, name, c_used, backbones = [tuned_part], "fine-tune", probe_c, [members[0].name]
+                else:  # the frozen winner and the fine-tuned probe, averaged
+                    parts = self._final_parts(members, chosen, chosen_c, y) + [tuned_part]
+                    name, backbones = f"{chosen.name}+fine-tune", backbones + [f"{members[0].name} (fine-tuned)"]
+                model = ImageLevelModel(parts, self.multi_label, cfg.tta).eval()
+        if model is None:
+            model = self._final(members, chosen, chosen_c, y)
         info: dict[str, object] = {
-            "candidate": chosen.name, "c": chosen_c, "backbones": [members[i].name for i in chosen.members],
+            "candidate": name, "c": c_used, "backbones": backbones,
             "validation_f1": round(best, 4) if best >= 0 else None, "validation": scores, "folds": folds,
             "train_examples": len(train) * (2 if cfg.flip_augment else 1), "budget_hit": budget_hit,
         }
+        if tuned is not None:
+            info["fine_tune"] = tuned
         return TrainedImageModel(model, self.labels, self.multi_label, cfg.image_size, info)
+
+    def _fine_tune_rung(self, train: Sequence[Example], member: _Member, ids: np.ndarray, y: np.ndarray,
+                        c: float, frozen_oof: np.ndarray, frozen_members: int, member_seconds: float,
+                        budget: Budget, device: torch.device
+                        ) -> tuple[dict[str, object], tuple[PooledFeatures, LinearHead] | None]:
+        """Fine-tune the probe on folds 1..k-1 and judge it on fold 0 — alone, and averaged with the frozen
+        winner as the exported model would average them — against the frozen winner's out-of-fold
+        answers there (the same images, unseen by all three). Returns the facts and, when a tuned
+        candidate wins, the fine-tuned member refitted on every training image (else None)."""
+        cfg = self.config
+        ft = cfg.fine_tune
+        assert ft is not None
+        images = [ex.image for ex in train]
+        fit_rows, val_rows = np.flatnonzero(ids != 0), np.flatnonzero(ids == 0)
+        # Seconds per image forward, from the features just computed (original + mirrored views).
+        per_image = member_seconds / max(1, 2 * len(train))
+        estimate = 1.5 * per_image * ft.batch_size * (planned_steps(len(fit_rows), ft) + planned_steps(len(train), ft))
+        facts: dict[str, object] = {"estimated_seconds": round(estimate, 1)}
+        if estimate > cfg.fine_tune_budget_share * budget.remaining():
+            facts["skipped"] = "time budget"
+            self.progress(f"fine-tuning skipped: about {estimate:.0f} s, over the time budget's share")
+            return facts, None
+        seconds = cfg.fine_tune_budget_share * budget.remaining()
+        features, head = self._tunable_probe(member, fit_rows, c, y)
+        run = fine_tune(features, head, [images[i] for i in fit_rows], y[fit_rows], self.multi_label,
+                        cfg.image_size, ft, seconds, device, self.progress)
+        tuned_p = self._tuned_probabilities(run.features, run.head, [images[i] for i in val_rows], device)
+        frozen_p = frozen_oof[val_rows]
+        blend_p = (frozen_members * frozen_p + tuned_p) / (frozen_members + 1)
+        judged = {name: self._score(p, y[val_rows])
+                  for name, p in (("frozen", frozen_p), ("fine-tune", tuned_p), ("blend", blend_p))}
+        frozen_f1, frozen_loss = judged["frozen"]
+        # One small fold is a noisy judge: a tuned candidate must beat the frozen winner on both F1 and
+        # log-loss; between the two tuned ones, F1 then log-loss decides.
+        winners = [n for n in ("fine-tune", "blend")
+                   if round(judged[n][0], 4) > round(frozen_f1, 4) and judged[n][1] < frozen_loss]
+        chosen = max(winners, key=lambda n: (round(judged[n][0], 4), -judged[n][1])) if winners else "frozen"
+        facts.update({"validation": {n: {"f1": round(f, 4), "log_loss": round(loss, 4)}
+                                     for n, (f, loss) in judged.items()},
+                      "validation_images": len(val_rows), "steps": run.steps, "planned_steps": run.planned_steps,
+                      "seconds": run.seconds, "budget_hit": run.budget_hit, "chosen": chosen})
+        self.progress("on fold 0: " + ", ".join(f"{n} F1 {f:.3f} (log-loss {loss:.3f})"
+                                                  for n, (f, loss) in judged.items()) + f" — {chosen} chosen")
+        if chosen == "frozen":
+            return facts, None
+        all_rows = np.arange(len(train))
+        features, head = self._tunable_probe(member, all_rows, c, y)
+        final = fine_tune(features, head, images, y, self.multi_label, cfg.image_size, ft,
+                          cfg.fine_tune_budget_share * budget.remaining(), device, self.progress)
+        facts.update({"final_steps": final.steps, "final_seconds": final.seconds,
+                      "budget_hit": run.budget_hit or final.budget_hit})
+        return facts, (final.features, final.head)
+
+    def _tunable_probe(self, member: _Member, rows: np.ndarray, c: float,
+                       y: np.ndarray) -> tuple[PooledFeatures, LinearHead]:
+        """A fresh copy of the member's backbone pooling its last layer, and the probe head on `rows`."""
+        features = PooledFeatures(build_backbone(member.name), taps=[max(member.features.taps)])
+        head = self._head([member], _Candidate("probe", (0,), True), rows, c, y, 0)
+        return features, head
+
+    @torch.no_grad()
+    def _tuned_probabilities(self, features: PooledFeatures, head: LinearHead, images: Sequence[Image.Image],
+                             device: torch.device) -> np.ndarray:
+        """What the exported fine-tuned model would answer (mirrored view averaged when `tta`)."""
+        cfg = self.config
+        views = [False, True] if cfg.tta else [False]
+        total = np.zeros((len(images), len(self.labels)), np.float64)
+        for flip in views:
+            x = torch.from_numpy(extract(features, images, cfg.image_size, cfg.batch_size, flip=flip))
+            logits = head(x)
+            total += (torch.sigmoid(logits) if self.multi_label else torch.softmax(logits, dim=1)).numpy()
+        return total / len(views)
 
     def _head(self, members: Sequence[_Member], cand: _Candidate, rows: np.ndarray, c: float,
               y: np.ndarray, index: int) -> LinearHead:
@@ -287,10 +389,9 @@ class ImageLevelTrainer:
                 count += 1
         return total / count
 
-    def _cross_validated(self, members: Sequence[_Member], cand: _Candidate, c: float, y: np.ndarray,
-                         ids: np.ndarray, folds: int) -> tuple[float, float]:
-        """(macro F1 at each label's best threshold — AWS's measure —, mean log-loss) over the
-        out-of-fold probabilities."""
+    def _out_of_fold(self, members: Sequence[_Member], cand: _Candidate, c: float, y: np.ndarray,
+                     ids: np.ndarray, folds: int) -> np.ndarray:
+        """Each training image's probabilities from the heads fitted without its fold."""
         out = np.zeros((len(y), len(self.labels)), np.float64)
         for f in range(folds):
             fit_rows, val_rows = np.flatnonzero(ids != f), np.flatnonzero(ids == f)
@@ -298,6 +399,10 @@ class ImageLevelTrainer:
                 continue
             heads = [self._head(members, cand, fit_rows, c, y, i) for i in cand.members]
             out[val_rows] = self._probabilities(members, cand, heads, val_rows)
+        return out
+
+    def _score(self, out: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+        """(macro F1 at each label's best threshold — AWS's measure —, mean log-loss)."""
         truth = y.astype(bool) if self.multi_label else np.eye(len(self.labels), dtype=bool)[y]
         p = np.clip(out, 1e-7, 1 - 1e-7)
         if self.multi_label:
@@ -306,7 +411,8 @@ class ImageLevelTrainer:
             loss = float(-np.log(p[truth]).mean())
         return aggregate(image_level_metrics(out, truth, self.labels))["F1Score"], loss
 
-    def _final(self, members: Sequence[_Member], cand: _Candidate, c: float, y: np.ndarray) -> ImageLevelModel:
+    def _final_parts(self, members: Sequence[_Member], cand: _Candidate, c: float,
+                     y: np.ndarray) -> list[tuple[PooledFeatures, LinearHead]]:
         rows = np.arange(len(y))
         parts: list[tuple[PooledFeatures, LinearHead]] = []
         for index in cand.members:
@@ -315,7 +421,11 @@ class ImageLevelTrainer:
             if cand.last_tap_only:  # the probe exports only what it uses: the last tap
                 features = PooledFeatures(build_backbone(member.name), taps=[max(member.features.taps)]).eval()
             parts.append((features, self._head(members, cand, rows, c, y, index)))
-        return ImageLevelModel(parts, self.multi_label, self.config.tta).eval()
+        return parts
+
+    def _final(self, members: Sequence[_Member], cand: _Candidate, c: float, y: np.ndarray) -> ImageLevelModel:
+        return ImageLevelModel(self._final_parts(members, cand, c, y), self.multi_label, self.config.tta).eval()
+
 
 
 def linear_probe_baseline(

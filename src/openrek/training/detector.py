@@ -163,6 +163,8 @@ class TrainedDetector:
     labels: list[str]
     image_size: int
     info: dict[str, object] = field(default_factory=dict)
+    fit_ids: list[int] = field(default_factory=list)  # which training examples it learnt from
+    validation_ids: list[int] = field(default_factory=list)  # and which judged its checkpoints
 
 
 @torch.no_grad()
@@ -314,6 +316,8 @@ class DetectorTrainer:
                 "history": history,
                 "backbone": cfg.backbone,
             },
+            list(fit_ids),
+            list(val_ids),
         )
 
     def _batch(

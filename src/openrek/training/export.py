@@ -60,9 +60,11 @@ def export_image_level(module: nn.Module, image_size: int) -> bytes:
     return _export(module.cpu(), example, ["scores"], {"images": {0: "batch"}, "scores": {0: "batch"}})
 
 
-def export_detector(model: FCOS, image_size: int) -> bytes:
-    """ONNX bytes of a detector: `images` (1,3,S,S) in [0,1] → `boxes` (K,4) ratios, `scores`, `labels`."""
-    wrapper = DetectorForExport(model.cpu().eval(), image_size)
+def export_detector(model: nn.Module, image_size: int) -> bytes:
+    """ONNX bytes of a detector: `images` (1,3,S,S) in [0,1] → `boxes` (K,4) ratios, `scores`, `labels`.
+    `model` is an FCOS (wrapped here) or a module that already returns those three."""
+    model = model.cpu().eval()
+    wrapper = DetectorForExport(model, image_size) if isinstance(model, FCOS) else model
     example = torch.rand(1, 3, image_size, image_size)
     return _export(
         wrapper,

@@ -35,6 +35,8 @@ class TrainingOptions:
     detector_max_seconds: float = 540.0  # a safety cap; the length itself follows the data
     detector_batch_size: int = 8
     detector_max_steps: int | None = None  # a fixed number of steps instead of the planned one
+    box_classifier: bool = True  # try re-labelling detected boxes from their crops (box_classifier.py)
+    fine_tune: bool = True  # try the fine-tuned probe in the image-level ladder (finetune.py)
     reserve_s: float = 30.0  # of the job's budget, kept for evaluation, files and export
     device: str | None = None
     threads: int | None = None

@@ -34,7 +34,34 @@ class DetectionFamily:
                                 batch_size=options.detector_batch_size, max_steps=options.detector_max_steps,
                                 seed=settings.seed, device=options.device)
         detector = DetectorTrainer(settings.labels, config, settings.progress).fit(train, settings.budget)
-        return Fitted(detector.module, detector.image_size, False, dict(detector.info))
+        fitted = Fitted(detector.module, detector.image_size, False, dict(detector.info))
+        if options.box_classifier and len(settings.labels) > 1 and detector.validation_ids:
+            self._second_look(fitted, detector, train, settings)
+        return fitted
+
+    def _second_look(self, fitted: Fitted, detector: Any, train: Sequence[Example], settings: FitSettings) -> None:
+        """The box-classifier candidate (`box_classifier.py`): kept in `fitted` only if it wins on the
+        detector's validation images."""
+        from openrek.training.box_classifier import fit_box_classifier
+        from openrek.training.detector import evaluate_detections
+
+        if settings.budget.remaining() < self.box_classifier_min_seconds:
+            fitted.info["box_classifier"] = {"skipped": "time budget"}
+            return
+        labels = settings.labels
+
+        def validation_f1(preds: list[tuple[np.ndarray, np.ndarray, np.ndarray]], examples: Sequence[Example]) -> float:
+            return float(aggregate(evaluate_detections(preds, examples, labels, iou_grid=False))["F1Score"])
+
+        outcome = fit_box_classifier(detector.module, detector.image_size, [train[i] for i in detector.fit_ids],
+                                     [train[i] for i in detector.validation_ids], labels,
+                                     float(detector.info.get("validation_f1") or 0.0), validation_f1,
+                                     settings.budget, settings.seed, settings.progress)
+        fitted.info["box_classifier"] = outcome.info
+        if outcome.module is not None:
+            fitted.module, fitted.image_size = outcome.module, outcome.input_size
+
+    box_classifier_min_seconds = 60.0
 
     def export(self, fitted: Fitted) -> bytes:
         from openrek.training.export import export_detector

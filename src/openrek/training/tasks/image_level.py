@@ -33,6 +33,8 @@ class ImageLevelFamily:
         options = settings.options
         config = ClassifierConfig(backbones=options.backbones, image_size=options.image_size, seed=settings.seed,
                                   device=options.device)
+        if not options.fine_tune:
+            config.fine_tune = None
         model = ImageLevelTrainer(settings.labels, task == MULTI_LABEL, config, settings.progress).fit(
             train, settings.budget)
         return Fitted(model.module, model.image_size, True, dict(model.info))

@@ -100,6 +100,14 @@ def test_the_combined_detector_exports_with_the_detectors_outputs(detector) -> N
     np.testing.assert_allclose(boxes, ref[0].numpy(), atol=2e-3)
     np.testing.assert_array_equal(labels, ref[2].numpy())
     assert labels.dtype == np.int64 and boxes.max() <= 1.0 + 1e-6
+    # Another image with another number of boxes: the count is not fixed in the graph.
+    for ex in train[1:6]:
+        other = ex.image.resize((side, side), Image.BILINEAR)
+        xo = torch.from_numpy(np.asarray(other, np.float32) / 255.0).permute(2, 0, 1)[None].contiguous()
+        with torch.no_grad():
+            expected = module(xo)
+        got = session.run(None, {"images": xo.numpy()})
+        assert len(got[1]) == len(expected[1])
     # An image with nothing on it: no boxes, and no empty batch inside the model.
     blank = np.zeros((1, 3, side, side), np.float32)
     out = session.run(None, {"images": blank})

@@ -57,7 +57,8 @@ def _widen(boxes: torch.Tensor, margin: float, side: float) -> torch.Tensor:
 def crops(image: torch.Tensor, boxes: torch.Tensor, size: int, margin: float) -> torch.Tensor:
     """(K, 3, size, size) crops of a (1, 3, S, S) image at XYXY pixel boxes, widened by `margin`; the same
     operation (RoIAlign) in training and in the exported model."""
-    rois = torch.cat([torch.zeros(len(boxes), 1, dtype=boxes.dtype), _widen(boxes, margin, image.shape[-1])], 1)
+    # zeros_like, not zeros(len(boxes)): a traced len() would fix the box count in the exported graph.
+    rois = torch.cat([torch.zeros_like(boxes[:, :1]), _widen(boxes, margin, image.shape[-1])], 1)
     return roi_align(image, rois, output_size=(size, size), spatial_scale=1.0, sampling_ratio=2, aligned=True)
 
 

@@ -71,30 +71,8 @@ def multilabel_examples(n: int, seed: int, size: int = 96) -> list[Example]:
     return out
 
 
-def detection_examples(n: int, seed: int, size: int = 128) -> list[Example]:
-    """1–2 solid red rectangles ("box") per image, 30–60 px, on noise."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(n):
-        img = _background(rng, size)
-        d = ImageDraw.Draw(img)
-        boxes: list[Box] = []
-        for _k in range(int(rng.integers(1, 3))):
-            w, h = int(rng.integers(30, 60)), int(rng.integers(30, 60))
-            x, y = int(rng.integers(0, size - w)), int(rng.integers(0, size - h))
-            if any(
-                x < b.left + b.width and b.left < x + w and y < b.top + b.height and b.top < y + h
-                for b in boxes
-            ):
-                continue
-            d.rectangle([x, y, x + w - 1, y + h - 1], fill=(230, 30, 30))
-            boxes.append(Box("box", x, y, w, h))
-        out.append(Example(img, ["box"], boxes))
-    return out
-
-
-def two_class_detection_examples(n: int, seed: int, size: int = 128) -> list[Example]:
-    """1–2 non-overlapping rectangles per image, 30–60 px, each "red" or "blue" (the colour names it)."""
+def _rectangle_examples(n: int, seed: int, size: int, two_classes: bool) -> list[Example]:
+    """1–2 non-overlapping rectangles per image, 30–60 px, on noise: red "box"es, or "red"/"blue" ones."""
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(n):
@@ -107,11 +85,25 @@ def two_class_detection_examples(n: int, seed: int, size: int = 128) -> list[Exa
             if any(x < b.left + b.width and b.left < x + w and y < b.top + b.height and b.top < y + h
                    for b in boxes):
                 continue
-            label = "red" if rng.random() < 0.5 else "blue"
-            d.rectangle([x, y, x + w - 1, y + h - 1], fill=COLOURS[label])
+            if two_classes:
+                label = "red" if rng.random() < 0.5 else "blue"
+                colour = COLOURS[label]
+            else:
+                label, colour = "box", (230, 30, 30)
+            d.rectangle([x, y, x + w - 1, y + h - 1], fill=colour)
             boxes.append(Box(label, x, y, w, h))
-        out.append(Example(img, sorted({b.label for b in boxes}), boxes))
+        out.append(Example(img, sorted({b.label for b in boxes}) if two_classes else ["box"], boxes))
     return out
+
+
+def detection_examples(n: int, seed: int, size: int = 128) -> list[Example]:
+    """1–2 solid red rectangles ("box") per image, 30–60 px, on noise."""
+    return _rectangle_examples(n, seed, size, two_classes=False)
+
+
+def two_class_detection_examples(n: int, seed: int, size: int = 128) -> list[Example]:
+    """1–2 non-overlapping rectangles per image, 30–60 px, each "red" or "blue" (the colour names it)."""
+    return _rectangle_examples(n, seed, size, two_classes=True)
 
 
 def png_bytes(img: Image.Image) -> bytes:

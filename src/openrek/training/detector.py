@@ -27,7 +27,7 @@ from torchvision.ops import FeaturePyramidNetwork, FrozenBatchNorm2d
 from openrek.training.augment import detection_augmentation, square_image_and_boxes
 from openrek.training.backbones import IMAGENET_MEAN, IMAGENET_STD, build_backbone, fold_batchnorm
 from openrek.training.data import Budget, Example, box_ratios
-from openrek.training.device import pick_device
+from openrek.training.device import inference_batch, mixed_precision, pick_device, to_device
 from openrek.training.metrics import ImageDetections, LabelMetrics, aggregate, detection_metrics
 from openrek.training.selection import holdout
 
@@ -174,8 +174,9 @@ def predict_squares(
     """Run the detector on uint8 square CHW tensors; boxes come back as x1,y1,x2,y2 ratios."""
     model.eval()
     out: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    batch_size = inference_batch(batch_size, device)
     for i in range(0, len(images), batch_size):
-        batch = [im.to(device).float().div(255.0) for im in images[i : i + batch_size]]
+        batch = [to_device(im, device).float().div(255.0) for im in images[i : i + batch_size]]
         for im, det in zip(batch, model(batch), strict=True):
             size = float(im.shape[-1])
             out.append(
@@ -268,8 +269,9 @@ class DetectorTrainer:
                 for g in opt.param_groups:
                     g["lr"] = lr
                 model.train()
-                losses = model(imgs, targets)
-                loss = torch.stack(list(losses.values())).sum()
+                with mixed_precision(device):
+                    losses = model(imgs, targets)
+                loss = torch.stack([v.float() for v in losses.values()]).sum()
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(params, 10.0)
@@ -331,7 +333,7 @@ class DetectorTrainer:
         for j in idx:
             img, boxes, cls = squares[int(j)]
             a_img, a_tgt = aug(img, {"boxes": boxes, "labels": cls})
-            imgs.append(a_img.to(device).float().div(255.0))
+            imgs.append(to_device(a_img, device).float().div(255.0))
             targets.append(
                 {
                     "boxes": a_tgt["boxes"].as_subclass(torch.Tensor).to(device),

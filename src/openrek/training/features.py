@@ -14,6 +14,7 @@ from PIL import Image
 from torch import nn
 
 from openrek.training.backbones import IMAGENET_MEAN, IMAGENET_STD, Backbone, fold_batchnorm
+from openrek.training.device import inference_batch, mixed_precision, to_device
 
 
 def image_to_array(image: Image.Image, size: int) -> np.ndarray:
@@ -73,11 +74,14 @@ def extract(
     """Run `module` over images (optionally mirrored) in eval mode; returns float32 (N, D)."""
     module.eval()
     dev = device or torch.device("cpu")
+    batch_size = inference_batch(batch_size, dev)
     outs: list[np.ndarray] = []
     for i in range(0, len(images), batch_size):
         x = images_to_tensor(images[i : i + batch_size], size)
         if flip:
             x = torch.flip(x, dims=[3])
-        x = x.to(dev).contiguous(memory_format=torch.channels_last)
-        outs.append(module(x).float().cpu().numpy())
+        x = to_device(x, dev).contiguous(memory_format=torch.channels_last)
+        with mixed_precision(dev):
+            y = module(x)
+        outs.append(y.float().cpu().numpy())
     return np.concatenate(outs) if outs else np.zeros((0, 0), np.float32)

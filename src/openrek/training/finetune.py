@@ -23,6 +23,7 @@ from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as F
 
 from openrek.training.backbones import IMAGENET_MEAN, IMAGENET_STD
+from openrek.training.device import mixed_precision, to_device
 from openrek.training.features import PooledFeatures
 
 
@@ -141,16 +142,17 @@ def fine_tune(
                 budget_hit = True
                 break
             idx = order[k : k + cfg.batch_size]
-            batch = torch.stack([augment(stored[int(i)]) for i in idx]).to(device).float().div(255.0)
+            batch = to_device(torch.stack([augment(stored[int(i)]) for i in idx]), device).float().div(255.0)
             batch = ((batch - mean) / std).contiguous(memory_format=torch.channels_last)
             scale = (step + 1) / warmup if step < warmup else 0.5 * (1 + math.cos(math.pi * (step - warmup)
                                                                                / max(1, planned - warmup)))
             for g in opt.param_groups:
                 g["lr"] = cfg.head_lr * g["scale"] * scale
-            with torch.no_grad():
-                mid = frozen(batch)
-            trained.train()  # BatchNorms are folded away: train mode only matters for dropout-free blocks
-            logits = head(trained(mid).mean(dim=(2, 3)))
+            with mixed_precision(device):
+                with torch.no_grad():
+                    mid = frozen(batch)
+                trained.train()  # BatchNorms are folded away: train mode only matters for dropout-free blocks
+                logits = head(trained(mid).mean(dim=(2, 3))).float()
             if multi_label:
                 loss = nn.functional.binary_cross_entropy_with_logits(logits, y[idx])
             else:

@@ -11,23 +11,26 @@ import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvicorn
 
 from openrek.config import DEFAULT_HOST, Settings, default_data_dir, default_port
+
+if TYPE_CHECKING:
+    from openrek.jobs.interface import JobRunner
 
 
 @dataclass
 class Runtime:
     settings: Settings
     app: object
-    runner: object
+    runner: JobRunner
 
 
 def build_runtime(settings: Settings) -> Runtime:
     from openrek.api.app import create_app
     from openrek.api.json11.handler import JsonService
-    from openrek.jobs.model_host import ModelHost
     from openrek.jobs.runner import LocalJobRunner
     from openrek.security.authenticator import Authenticator
     from openrek.security.identities import PROFILE, Identities
@@ -35,6 +38,7 @@ def build_runtime(settings: Settings) -> Runtime:
     from openrek.service.rekognition import copying, dataset_work
     from openrek.service.rekognition.provider import RekognitionProvider
     from openrek.service.rekognition.training_jobs import MODELS_BUCKET
+    from openrek.serving.local import LocalModelHost
     from openrek.stores import StoreLocation, open_stores
 
     location = StoreLocation(data_dir=str(settings.data_dir), database_url=settings.sqlalchemy_url,
@@ -45,8 +49,8 @@ def build_runtime(settings: Settings) -> Runtime:
         objects.create_bucket(MODELS_BUCKET)
     inline = {dataset_work.JOB_KIND: dataset_work.DatasetWork(metadata, objects),
               copying.JOB_KIND: copying.CopyWork(metadata, objects)}
-    runner = LocalJobRunner(metadata, location, workers=settings.workers, inline=inline)
-    models = ModelHost(metadata, objects)
+    runner: JobRunner = LocalJobRunner(metadata, location, workers=settings.workers, inline=inline)
+    models = LocalModelHost(metadata, objects)
     provider = RekognitionProvider(metadata, objects, wake_worker=runner.wake,
                                    training_budget_s=settings.training_budget_s, models=models,
                                    training_options=settings.training_options, default_owner=settings.account_id,

@@ -1,1 +1,2 @@
-"""Training jobs outside the request path: a durable queue in the database and a local process pool."""
+"""Jobs outside the request path: a durable queue in the database, the `JobRunner` interface and the
+local process pool that implements it."""

@@ -39,6 +39,8 @@ class InlineJob(Protocol):
 
 
 class LocalJobRunner:
+    """A `jobs.interface.JobRunner` on this machine: training in spawned processes, the rest on threads."""
+
     def __init__(self, metadata: MetadataStore, location: StoreLocation, workers: int = 1,
                  inline: dict[str, InlineJob] | None = None, inline_workers: int = 2) -> None:
         self.metadata = metadata

@@ -4,27 +4,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from openrek.service import s3_access
 from openrek.service.context import RequestContext
 from openrek.service.errors import InvalidParameterException, ResourceNotFoundException
 from openrek.service.rekognition.pagination import PageTokens
+from openrek.serving.host import ModelHost
 from openrek.store.metadata import MetadataStore
 from openrek.store.objects import ObjectStore, is_internal_bucket
 from openrek.store.schema import JobRow, ProjectRow, VersionRow
 
 if TYPE_CHECKING:
     from openrek.security.kms_keys import KmsKeys
-
-
-class ModelHosting(Protocol):
-    """What serving needs from the model host (jobs layer): load, drop, predict."""
-
-    def start(self, version_arn: str, artifact: dict[str, Any]) -> None: ...
-    def stop(self, version_arn: str) -> None: ...
-    def predict(self, version_arn: str, image_bytes: bytes, min_confidence: float | None,
-                max_results: int | None) -> list[dict]: ...
 
 
 def s3_object(ref: dict[str, Any] | None, where: str) -> dict[str, Any]:
@@ -54,7 +46,7 @@ class ProviderBase:
     """State and lookups; the operation groups (projects, versions, datasets, …) are mixed in on top."""
 
     def __init__(self, metadata: MetadataStore, objects: ObjectStore, wake_worker: Callable[[], None],
-                 training_budget_s: float = 600.0, models: ModelHosting | None = None,
+                 training_budget_s: float = 600.0, models: ModelHost | None = None,
                  training_options: dict[str, Any] | None = None, default_owner: str = "000000000000",
                  kms_keys: KmsKeys | None = None) -> None:
         self.metadata = metadata

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from openrek.service.rekognition.base import ModelHosting, ProviderBase
+from openrek.service.rekognition.base import ProviderBase
 from openrek.service.rekognition.copying import CopyOperations
 from openrek.service.rekognition.datasets import DatasetOperations
 from openrek.service.rekognition.policies import PolicyOperations
@@ -20,7 +20,7 @@ from openrek.service.rekognition.serving import ServingOperations
 from openrek.service.rekognition.tagging import TagOperations
 from openrek.service.rekognition.versions import VersionOperations
 
-__all__ = ["ModelHosting", "RekognitionProvider"]
+__all__ = ["RekognitionProvider"]
 
 
 class RekognitionProvider(ProjectOperations, VersionOperations, ServingOperations, TagOperations,

@@ -9,16 +9,17 @@ from openrek.lifecycle import STARTABLE, VersionStatus, version_message, version
 from openrek.security.kms_errors import KmsError
 from openrek.service.context import RequestContext
 from openrek.service.errors import ResourceInUseException, ResourceNotReadyException
-from openrek.service.rekognition.base import ModelHosting, ProviderBase
+from openrek.service.rekognition.base import ProviderBase
 from openrek.service.rekognition.images import image_bytes, service_error
 from openrek.service.rekognition.registry import operation
 from openrek.service.rekognition.version_keys import DETAIL as KMS_DETAIL
 from openrek.service.rekognition.version_keys import check_startable
+from openrek.serving.host import ModelHost, ModelNotLoaded
 from openrek.store.schema import VersionRow
 
 
 class ServingOperations(ProviderBase):
-    def _hosting(self) -> ModelHosting:
+    def _hosting(self) -> ModelHost:
         if self.models is None:
             raise ResourceNotReadyException("This openrek server does not host models.")
         return self.models
@@ -74,8 +75,6 @@ class ServingOperations(ProviderBase):
 
     @operation("DetectCustomLabels")
     def detect_custom_labels(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        from openrek.jobs.model_host import ModelNotLoaded
-
         arn = params["ProjectVersionArn"]
         row = self._version(arn)
         if row.status != VersionStatus.RUNNING:

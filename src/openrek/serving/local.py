@@ -1,4 +1,4 @@
-"""Hosts running models: StartProjectVersion loads a version's ONNX artifact, StopProjectVersion drops it.
+"""The in-process model host: StartProjectVersion loads a version's ONNX artifact, StopProjectVersion drops it.
 
 A running model is an onnxruntime session held in memory: no CPU is used between requests, and no
 endpoint bill accrues. Loading happens on a background thread (STARTING → RUNNING, or FAILED with
@@ -12,6 +12,7 @@ import threading
 from typing import Any, Protocol
 
 from openrek.lifecycle import VersionStatus, version_message, version_sources
+from openrek.serving.host import ModelNotLoaded
 from openrek.store.metadata import MetadataStore
 from openrek.store.objects import ObjectStore
 from openrek.training.request import S3Ref
@@ -23,11 +24,9 @@ class Predictor(Protocol):
     def predict(self, image_bytes: bytes, min_confidence: float | None, max_results: int | None) -> list[dict]: ...
 
 
-class ModelNotLoaded(Exception):
-    """The version has no loaded model in this host (not started, or still starting)."""
+class LocalModelHost:
+    """A `ModelHost` whose models live in this process."""
 
-
-class ModelHost:
     def __init__(self, metadata: MetadataStore, objects: ObjectStore) -> None:
         self.metadata = metadata
         self.objects = objects

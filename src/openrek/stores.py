@@ -14,7 +14,7 @@ from openrek.security.master_key import load_master_key
 from openrek.security.object_keys import ObjectKeys
 from openrek.store.database import migrate, open_engine
 from openrek.store.metadata import MetadataStore
-from openrek.store.objects import DirectoryObjectStore
+from openrek.store.objects import DirectoryObjectStore, open_object_store
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class StoreLocation:
 class Stores:
     metadata: MetadataStore
     kms_keys: KmsKeys
-    objects: DirectoryObjectStore
+    objects: DirectoryObjectStore  # tests and tools reach its directory (`root`); widen when s3:// comes
 
 
 def open_stores(location: StoreLocation, *, migrate_schema: bool = False) -> Stores:
@@ -41,5 +41,7 @@ def open_stores(location: StoreLocation, *, migrate_schema: bool = False) -> Sto
     metadata = MetadataStore(engine)
     master_key = load_master_key(Path(location.data_dir))
     kms_keys = KmsKeys(metadata, master_key)
-    objects = DirectoryObjectStore(location.objects_dir, keys=ObjectKeys(kms_keys, master_key))
+    objects = open_object_store(location.objects_dir, keys=ObjectKeys(kms_keys, master_key))
+    if not isinstance(objects, DirectoryObjectStore):  # never today: only directory stores open
+        raise ValueError(f"The object store at {location.objects_dir!r} is not a directory store.")
     return Stores(metadata=metadata, kms_keys=kms_keys, objects=objects)

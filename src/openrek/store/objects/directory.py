@@ -1,9 +1,4 @@
-"""Object storage: the `ObjectStore` interface, its typed errors, and `DirectoryObjectStore`, the embedded default.
-
-`ObjectStore` is the whole contract the service and the S3 wire layer rely on; a remote S3-compatible store
-(MinIO, Ceph, AWS itself, through boto3) can implement the same ABC later and be chosen in `config.py`.
-Keys and bucket names follow S3: keys are any non-empty UTF-8 string up to 1024 bytes and are listed in UTF-8
-binary order (the same as Python's code-point order for `str`); errors carry S3's error codes.
+"""`DirectoryObjectStore`, the embedded default `ObjectStore`: objects as files under a root directory.
 
 On-disk layout of `DirectoryObjectStore(root)`::
 
@@ -44,12 +39,10 @@ Everything is safe to call from many threads, and from several processes sharing
 
 from __future__ import annotations
 
-import abc
 import contextlib
 import copy
 import errno
 import hashlib
-import json
 import os
 import re
 import secrets
@@ -58,8 +51,7 @@ import stat
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -69,6 +61,51 @@ try:
 except ImportError:  # not POSIX: bucket locks then hold between the threads of one process only
     fcntl = None  # type: ignore[assignment]
 
+from openrek.store.objects.disk_files import (
+    _FILE_MODE,
+    _read_json,
+    _replace_into,
+    _temp_owner_gone,
+    _temp_prefix,
+    _unlink_quietly,
+    _write_json_atomic,
+)
+from openrek.store.objects.disk_layout import (
+    _DIR_SUFFIX,
+    _EMPTY_FILE,
+    _MAX_NAME_BYTES,
+    _MAX_PATH_BYTES,
+    _META_SUFFIX,
+    _decode_segment,
+    _dir_name,
+    _key_parts,
+)
+from openrek.store.objects.errors import (
+    BucketAlreadyOwnedByYou,
+    BucketNotEmpty,
+    EntityTooSmall,
+    InvalidArgument,
+    InvalidBucketName,
+    InvalidPart,
+    InvalidPartOrder,
+    KeyTooLongError,
+    NoSuchBucket,
+    NoSuchKey,
+    NoSuchUpload,
+)
+from openrek.store.objects.interface import (
+    DEFAULT_CONTENT_TYPE,
+    MAX_KEY_BYTES,
+    MAX_PART_NUMBER,
+    MIN_PART_SIZE,
+    AccessCheck,
+    BucketInfo,
+    ObjectInfo,
+    ObjectStore,
+    PartInfo,
+    UploadInfo,
+)
+from openrek.store.objects.naming import _BUCKET_RE, is_internal_bucket, validate_bucket_name
 from openrek.store.sealed_files import (
     PEEK_BYTES,
     DataKeys,
@@ -78,387 +115,7 @@ from openrek.store.sealed_files import (
     looks_sealed,
 )
 
-DEFAULT_CONTENT_TYPE = "binary/octet-stream"  # what S3 reports when a client sent none
-AccessCheck = Callable[[str, str, str], None]  # (action, bucket, key); raises AccessDenied
-MAX_KEY_BYTES = 1024
-MIN_PART_SIZE = 5 * 1024 * 1024
-MAX_PART_NUMBER = 10000
 _COPY_CHUNK = 1024 * 1024
-
-
-def _current_umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-# Temp files are created 0600; stored objects get the usual mode for new files instead.
-_FILE_MODE = 0o666 & ~_current_umask()
-
-# Which process writes a temp file rides in its name: "<kind>-<pid>-<incarnation>-<random>". A store that
-# opens the root removes the temp files of writers that are gone (a crash, kill -9) at once: those whose
-# process is not alive, and those of an earlier process that had this one's pid (a restarted container's
-# server is often pid 1 again). The incarnation is drawn once per process (a forked child has another pid).
-_INCARNATION = secrets.token_hex(4)
-_TEMP_NAME = re.compile(r"[a-z]+-([0-9]{1,10})-([0-9a-f]{8})-")
-
-
-def _temp_prefix(kind: str) -> str:
-    return f"{kind}-{os.getpid()}-{_INCARNATION}-"
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, OSError):
-        return True  # someone else's process, or a pid we cannot ask about: assume it writes
-    return True
-
-
-def _temp_owner_gone(name: str) -> bool | None:
-    """True if the temp file `name` belongs to a writer that is gone, False if it may still be written,
-    None if its name does not say (a file from before names carried their writer)."""
-    m = _TEMP_NAME.match(name)
-    if m is None:
-        return None
-    pid, incarnation = int(m.group(1)), m.group(2)
-    if pid == os.getpid():
-        return incarnation != _INCARNATION
-    return not _process_alive(pid)
-
-
-# --------------------------------------------------------------------------------------------------- errors
-
-
-class ObjectStoreError(Exception):
-    """An error with S3's error code (`code`) and a message a person can act on."""
-
-    code = "InternalError"
-
-    def __init__(self, code: str, message: str, *, bucket: str | None = None, key: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.bucket = bucket
-        self.key = key
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
-
-
-class _FixedCodeError(ObjectStoreError):
-    """An `ObjectStoreError` whose class names its code: raise `NoSuchKey(message, bucket=..., key=...)`."""
-
-    def __init__(self, message: str, *, bucket: str | None = None, key: str | None = None) -> None:
-        super().__init__(type(self).code, message, bucket=bucket, key=key)
-
-
-class NoSuchBucket(_FixedCodeError):
-    code = "NoSuchBucket"
-
-
-class NoSuchKey(_FixedCodeError):
-    code = "NoSuchKey"
-
-
-class BucketAlreadyOwnedByYou(_FixedCodeError):
-    code = "BucketAlreadyOwnedByYou"
-
-
-class BucketNotEmpty(_FixedCodeError):
-    code = "BucketNotEmpty"
-
-
-class InvalidBucketName(_FixedCodeError):
-    code = "InvalidBucketName"
-
-
-class KeyTooLongError(_FixedCodeError):
-    code = "KeyTooLongError"
-
-
-class InvalidArgument(_FixedCodeError):
-    code = "InvalidArgument"
-
-
-class AccessDenied(_FixedCodeError):
-    """The one the store acts for may not read or write this object (see `acting_for`)."""
-
-    code = "AccessDenied"
-
-
-class NoSuchUpload(_FixedCodeError):
-    code = "NoSuchUpload"
-
-
-class InvalidPart(_FixedCodeError):
-    code = "InvalidPart"
-
-
-class InvalidPartOrder(_FixedCodeError):
-    code = "InvalidPartOrder"
-
-
-class EntityTooSmall(_FixedCodeError):
-    code = "EntityTooSmall"
-
-
-# ---------------------------------------------------------------------------------------------- data types
-
-
-@dataclass(frozen=True)
-class BucketInfo:
-    name: str
-    created: datetime
-    owner: str | None = None  # the account that created it (None: created before accounts existed)
-
-
-@dataclass(frozen=True)
-class ObjectInfo:
-    bucket: str
-    key: str
-    size: int
-    etag: str  # quoted: '"<md5 hex>"', or '"<md5 of part md5s>-<parts>"' after a multipart upload
-    last_modified: datetime  # UTC
-    content_type: str = DEFAULT_CONTENT_TYPE
-    metadata: dict[str, str] = field(default_factory=dict)
-    encryption: Encryption | None = None  # how it is encrypted at rest (None: stored in the clear)
-
-
-@dataclass(frozen=True)
-class PartInfo:
-    part_number: int
-    size: int
-    etag: str  # quoted md5 of the part
-    last_modified: datetime
-
-
-@dataclass(frozen=True)
-class UploadInfo:
-    bucket: str
-    key: str
-    upload_id: str
-    initiated: datetime
-
-
-# ----------------------------------------------------------------------------------------------- interface
-
-
-class ObjectStore(abc.ABC):
-    """S3's object model without HTTP: buckets, objects, multipart uploads; errors are `ObjectStoreError`s."""
-
-    # buckets
-    @abc.abstractmethod
-    def create_bucket(self, bucket: str, owner: str | None = None) -> None:
-        """Creates a bucket owned by the account `owner`."""
-
-    @abc.abstractmethod
-    def bucket_policy(self, bucket: str) -> str | None:
-        """The bucket's policy document (JSON text), or None; NoSuchBucket if absent."""
-
-    @abc.abstractmethod
-    def set_bucket_policy(self, bucket: str, policy: str | None) -> None:
-        """Sets (or, with None, removes) the bucket's policy."""
-
-    @abc.abstractmethod
-    def bucket_owner(self, bucket: str) -> str | None:
-        """The account that owns an existing bucket (None when unrecorded); NoSuchBucket if absent."""
-
-    @abc.abstractmethod
-    def delete_bucket(self, bucket: str) -> None: ...
-
-    @abc.abstractmethod
-    def bucket_exists(self, bucket: str) -> bool: ...
-
-    @abc.abstractmethod
-    def list_buckets(self) -> list[BucketInfo]: ...
-
-    # objects
-    @abc.abstractmethod
-    def put_object(self, bucket: str, key: str, data: bytes | BinaryIO, content_type: str | None = None,
-                   metadata: dict[str, str] | None = None, encryption: Encryption | None = None) -> ObjectInfo:
-        """Stores the object, encrypted at rest as `encryption` says (None: the store's default)."""
-
-    @abc.abstractmethod
-    def open_object(self, bucket: str, key: str) -> tuple[ObjectInfo, BinaryIO]:
-        """The object's info and an open binary stream of its bytes; the caller closes the stream."""
-
-    @abc.abstractmethod
-    def head_object(self, bucket: str, key: str) -> ObjectInfo: ...
-
-    @abc.abstractmethod
-    def delete_object(self, bucket: str, key: str) -> None:
-        """Delete the object; deleting a key that does not exist is not an error (as in S3)."""
-
-    @abc.abstractmethod
-    def list_objects(self, bucket: str, prefix: str = "", start_after: str = "") -> Iterator[ObjectInfo]:
-        """Objects whose key starts with `prefix` and sorts after `start_after`, in UTF-8 binary key order."""
-
-    # multipart uploads
-    @abc.abstractmethod
-    def create_multipart_upload(self, bucket: str, key: str, content_type: str | None = None,
-                                metadata: dict[str, str] | None = None, encryption: Encryption | None = None) -> str:
-        """Starts an upload whose parts and object are encrypted as `encryption` says."""
-
-    @abc.abstractmethod
-    def upload_encryption(self, bucket: str, key: str, upload_id: str) -> Encryption | None:
-        """How an in-progress upload's object will be encrypted; NoSuchUpload if there is no such upload."""
-
-    @abc.abstractmethod
-    def upload_part(self, bucket: str, key: str, upload_id: str, part_number: int,
-                    data: bytes | BinaryIO) -> str: ...
-
-    @abc.abstractmethod
-    def complete_multipart_upload(self, bucket: str, key: str, upload_id: str,
-                                  parts: list[tuple[int, str]]) -> ObjectInfo: ...
-
-    @abc.abstractmethod
-    def abort_multipart_upload(self, bucket: str, key: str, upload_id: str) -> None: ...
-
-    @abc.abstractmethod
-    def list_parts(self, bucket: str, key: str, upload_id: str) -> list[PartInfo]: ...
-
-    @abc.abstractmethod
-    def list_multipart_uploads(self, bucket: str, prefix: str = "") -> list[UploadInfo]: ...
-
-    @abc.abstractmethod
-    def writing_as(self, encryption: Encryption | None) -> ObjectStore:
-        """This store, writing everything under `encryption` unless a write names another (None: as
-        this store does): e.g. a training job's files under its version's KMS key."""
-
-    @abc.abstractmethod
-    def acting_for(self, check: AccessCheck | None) -> ObjectStore:
-        """This store, calling `check(action, bucket, key)` before each read (`s3:GetObject`) or write
-        (`s3:PutObject`) of an object outside openrek's internal buckets; `check` raises `AccessDenied`.
-        A training job reads and writes this way for the user who asked for it."""
-
-    # conveniences with portable defaults
-    def get_bytes(self, bucket: str, key: str) -> bytes:
-        _, stream = self.open_object(bucket, key)
-        with stream:
-            return stream.read()
-
-    def object_exists(self, bucket: str, key: str) -> bool:
-        try:
-            self.head_object(bucket, key)
-        except NoSuchKey:
-            return False
-        return True
-
-    def copy_object(self, src_bucket: str, src_key: str, bucket: str, key: str,
-                    content_type: str | None = None, metadata: dict[str, str] | None = None,
-                    encryption: Encryption | None = None) -> ObjectInfo:
-        """Copy an object; without `content_type`/`metadata` the source's are kept; the copy is encrypted
-        as `encryption` says (None: the store's default, as S3 does when a copy names no encryption)."""
-        info, stream = self.open_object(src_bucket, src_key)
-        with stream:
-            return self.put_object(bucket, key, stream,
-                                   content_type=content_type if content_type is not None else info.content_type,
-                                   metadata=metadata if metadata is not None else info.metadata,
-                                   encryption=encryption)
-
-
-
-# -------------------------------------------------------------------------------------------- validation
-
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_IP_RE = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
-_RESERVED_DIRS = frozenset({".meta", ".uploads", ".tmp"})
-
-
-def is_internal_bucket(name: str) -> bool:
-    """True for openrek's own buckets (the models bucket, the store's bookkeeping directories).
-
-    Their names start with "." and real S3 bucket names never do, so no S3 client can name one by accident;
-    the S3 API, manifests and Rekognition requests treat such a name as a bucket that does not exist.
-    """
-    return name.startswith(".")
-
-
-def validate_bucket_name(bucket: str) -> None:
-    """Raise `InvalidBucketName` unless `bucket` follows S3's rules, or is an internal name ("." + such a name)."""
-    public = bucket[1:] if is_internal_bucket(bucket) else bucket
-    reason = None
-    if not 3 <= len(public) <= 63:
-        reason = "must be between 3 and 63 characters long"
-    elif not _BUCKET_RE.match(public):
-        reason = ("may contain only lowercase letters, digits, dots and hyphens, "
-                  "and must begin and end with a letter or digit")
-    elif ".." in public or ".-" in public or "-." in public:
-        reason = "must not contain two adjacent periods or a period next to a hyphen"
-    elif _IP_RE.match(public):
-        reason = "must not be formatted as an IP address"
-    elif public.startswith("xn--") or public.endswith("-s3alias") or public.endswith("--ol-s3"):
-        reason = "must not use a prefix or suffix that S3 reserves"
-    elif bucket in _RESERVED_DIRS:
-        reason = "is reserved by the object store"
-    if reason:
-        raise InvalidBucketName(f"The bucket name {bucket!r} is not valid: it {reason}.", bucket=bucket)
-
-
-def validate_key(key: str, bucket: str | None = None) -> None:
-    if not isinstance(key, str) or key == "":
-        raise InvalidArgument("An object key must be a non-empty string.", bucket=bucket, key=key)
-    try:
-        size = len(key.encode("utf-8"))
-    except UnicodeEncodeError:
-        raise InvalidArgument("An object key must be valid UTF-8.", bucket=bucket) from None
-    if size > MAX_KEY_BYTES:
-        raise KeyTooLongError(f"The object key is {size} bytes long; the limit is {MAX_KEY_BYTES} bytes.",
-                              bucket=bucket, key=key)
-
-
-# ------------------------------------------------------------------------------------------ key <-> paths
-
-_DIR_SUFFIX = "%2F"
-_EMPTY_FILE = "%"
-_META_SUFFIX = ".json"
-_MAX_NAME_BYTES = 255
-_MAX_PATH_BYTES = 4096  # PATH_MAX on Linux, the terminating NUL included
-_UNSAFE = frozenset('%\\:*?"<>|') | {chr(c) for c in range(0x20)} | {"\x7f"}
-_ESCAPE_RE = re.compile(r"%([0-9A-F]{2})")
-
-
-def _encode_segment(segment: str) -> str:
-    out = []
-    for i, ch in enumerate(segment):
-        if ch in _UNSAFE or (i == 0 and ch == "."):
-            out.append("".join(f"%{b:02X}" for b in ch.encode("utf-8")))
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-def _decode_segment(name: str) -> str:
-    # Every escape is of an ASCII character, so the escapes decode one byte -> one character.
-    return _ESCAPE_RE.sub(lambda m: chr(int(m.group(1), 16)), name)
-
-
-def _file_name(segment: str) -> str:
-    return _EMPTY_FILE if segment == "" else _encode_segment(segment)
-
-
-def _dir_name(segment: str) -> str:
-    return _encode_segment(segment) + _DIR_SUFFIX
-
-
-def _key_parts(bucket: str, key: str) -> list[str]:
-    """The relative path components (directories, then the file) that hold `key`."""
-    validate_key(key, bucket)
-    segments = key.split("/")
-    parts = [_dir_name(s) for s in segments[:-1]] + [_file_name(segments[-1])]
-    for part in parts:
-        if len(part.encode("utf-8")) + len(_META_SUFFIX) > _MAX_NAME_BYTES:
-            raise KeyTooLongError(
-                "One '/'-separated segment of the key is too long for a file name on this object store "
-                f"(at most about {_MAX_NAME_BYTES - 10} bytes once escaped); use shorter segments.",
-                bucket=bucket, key=key)
-    return parts
-
-
-# ------------------------------------------------------------------------------------------ small helpers
 
 
 def _now() -> datetime:
@@ -480,47 +137,6 @@ def _normalize_etag(etag: str) -> str:
     return etag.strip('"')
 
 
-def _write_json_atomic(path: Path, obj: object, tmp_dir: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix=_temp_prefix("json"))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f)
-        _replace_into(Path(tmp), path)
-    except BaseException:
-        _unlink_quietly(Path(tmp))
-        raise
-
-
-def _replace_into(tmp: Path, dest: Path, attempts: int = 20) -> None:
-    """os.replace(tmp, dest), creating dest's parents; retries if a concurrent delete removes them."""
-    for _ in range(attempts):
-        try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp, dest)
-            return
-        except (FileNotFoundError, FileExistsError):
-            # A concurrent delete pruned a directory on the way (mkdir saw it, then it was gone).
-            if not tmp.exists():
-                raise
-    raise OSError(f"could not move {tmp} into {dest}: its directory kept disappearing")
-
-
-def _unlink_quietly(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
-
-
-def _read_json(path: Path) -> dict | None:
-    try:
-        with open(path, encoding="utf-8") as f:
-            value = json.load(f)
-    except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    return value if isinstance(value, dict) else None
-
-
 def _iter_chunks(data: bytes | BinaryIO) -> Iterator[bytes]:
     if isinstance(data, (bytes, bytearray, memoryview)):
         yield bytes(data)
@@ -530,9 +146,6 @@ def _iter_chunks(data: bytes | BinaryIO) -> Iterator[bytes]:
         if not chunk:
             return
         yield chunk
-
-
-# --------------------------------------------------------------------------------- the directory store
 
 
 class DirectoryObjectStore(ObjectStore):

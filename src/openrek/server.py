@@ -82,7 +82,7 @@ def build_runtime(settings: Settings) -> Runtime:
     app = create_app(provider, objects, settings.account_id, settings.default_region,
                      on_startup=on_startup, on_shutdown=runner.stop, authenticator=authenticator,
                      query_providers=query_providers, json_services=[JsonService("kms", kms)],
-                     kms_keys=kms_keys)
+                     kms_keys=kms_keys, metadata_on_loop=metadata.is_local)
     return Runtime(settings=settings, app=app, runner=runner)
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 
+from sqlalchemy import create_engine, text
+
+from tests.support.backends import database_url
 from tests.support.clients import client
 from tests.support.images import upload_classification_set
 from tests.support.server import ServerProcess
@@ -41,8 +43,12 @@ def test_restart_keeps_projects_versions_tags_and_objects(fresh_server: ServerPr
 
 
 def _job_state(data_dir, version_arn: str) -> str | None:  # type: ignore[no-untyped-def]
-    with sqlite3.connect(data_dir / "openrek.db") as db:
-        row = db.execute("SELECT state FROM jobs WHERE version_arn = ?", (version_arn,)).fetchone()
+    engine = create_engine(database_url(data_dir))
+    try:
+        with engine.connect() as db:
+            row = db.execute(text("SELECT state FROM jobs WHERE version_arn = :arn"), {"arn": version_arn}).first()
+    finally:
+        engine.dispose()
     return row[0] if row else None
 
 

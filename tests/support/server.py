@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from tests.support.backends import server_env
+
 _URL = re.compile(r"listening on (https?://\S+)")
 
 # The root keys of every test server (signatures are verified, the default; an OPENREK_AUTH of the calling
@@ -29,7 +31,7 @@ class ServerProcess:
         self.data_dir = Path(data_dir)
         self.args = list(args or [])  # extra `openrek server` flags, e.g. ["--tls", "self-signed"]
         inherited = {k: v for k, v in os.environ.items() if k != "OPENREK_AUTH"}
-        self.env = {**inherited, **ROOT_ENV, **(env or {})}
+        self.env = {**inherited, **ROOT_ENV, **server_env(self.data_dir), **(env or {})}
         self.port = port
         self.proc: subprocess.Popen[bytes] | None = None
         self.endpoint = ""

@@ -6,12 +6,13 @@ from pathlib import Path
 
 from openrek.store.objects import DirectoryObjectStore
 from openrek.stores import StoreLocation, Stores, open_stores
+from tests.support.backends import database_url
 
 
 def server_stores(data_dir: Path) -> Stores:
     """The metadata, KMS keys and object store of a server's data dir (as the server opens them)."""
     data_dir = Path(data_dir)
-    return open_stores(StoreLocation(data_dir=str(data_dir), database_url=f"sqlite:///{data_dir / 'openrek.db'}",
+    return open_stores(StoreLocation(data_dir=str(data_dir), database_url=database_url(data_dir),
                                      objects_dir=str(data_dir / "s3")), migrate_schema=True)
 
 

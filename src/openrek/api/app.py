@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -48,15 +49,30 @@ def create_app(
     query_providers: Mapping[str, Any] | None = None,
     json_services: Iterable[JsonService] = (),
     kms_keys: Any = None,
+    metadata_on_loop: bool = True,
 ) -> Starlette:
     """The app; without an `authenticator` (or with one that is off) every request is the first account's.
 
     `provider` is Rekognition's; `json_services` are the further JSON 1.1 services (KMS) on the same port;
-    `query_providers`: the IAM and STS providers by service name (`iam`, `sts`).
+    `query_providers`: the IAM and STS providers by service name (`iam`, `sts`). `metadata_on_loop`: lookups
+    of the metadata store may run on the event loop (a local SQLite file answers in microseconds); False for
+    a network database, whose round trips must never stall the loop: then every lookup runs on a thread.
     """
 
     auth = authenticator or Authenticator(None, account)
-    services = JsonServices([rekognition_service(provider), *json_services])
+    services = JsonServices([rekognition_service(provider), *json_services], metadata_on_loop=metadata_on_loop)
+
+    async def authenticate(request: Request, body: bytes | None) -> Any:
+        """The caller (its access key is looked up in the metadata store when signatures are verified)."""
+        if not auth.enabled:
+            return auth.open_caller
+        signed = signed_request(request, body)
+        return auth.authenticate(signed) if metadata_on_loop else await run_in_threadpool(auth.authenticate, signed)
+
+    async def context_of_caller(caller: Any, request: Request, request_id: str) -> RequestContext:
+        if metadata_on_loop or caller.user_name is None:
+            return context_of(caller, request, request_id)
+        return await run_in_threadpool(context_of, caller, request, request_id)
 
     def context_of(caller: Any, request: Request, request_id: str) -> RequestContext:
         """Who calls (account, IAM policies) and where: the credential scope's region when it is one."""
@@ -82,7 +98,7 @@ def create_app(
             except BodyTooLarge as exc:
                 return query_error_response(query, "ValidationError", exc.message, request_id, exc.status)
             try:
-                caller = auth.authenticate(signed_request(request, body)) if auth.enabled else auth.open_caller
+                caller = await authenticate(request, body)
             except SigV4Error as exc:
                 return query_auth_error(exc, query, request_id)
             return await handle_query(query, body, query_providers or {}, caller, request_id)
@@ -92,7 +108,7 @@ def create_app(
             except BodyTooLarge as exc:
                 return error_response(ValidationException(exc.message, status=exc.status), request_id)
             try:
-                caller = auth.authenticate(signed_request(request, body if auth.enabled else None))
+                caller = await authenticate(request, body)
             except SigV4Error as exc:
                 return json_auth_error(exc, request_id)
             scope = credential_scope(request.headers, request.url.query)
@@ -100,7 +116,8 @@ def create_app(
                 return json_auth_error(SigV4Error(SigV4ErrorKind.MALFORMED, (
                     f"Credential should be scoped to a valid region, not {scope.region!r} (for example "
                     "us-east-1): the region goes into every ARN.")), request_id)
-            return await handle_json11(request, services, context_of(caller, request, request_id), body)
+            return await handle_json11(request, services, await context_of_caller(caller, request, request_id),
+                                       body)
         openrek_route = is_openrek_request(request)
         body = None
         if openrek_route:
@@ -109,12 +126,12 @@ def create_app(
             except BodyTooLarge as exc:
                 return error_response(ValidationException(exc.message, status=exc.status), request_id)
         try:
-            caller = auth.authenticate(signed_request(request, body)) if auth.enabled else auth.open_caller
+            caller = await authenticate(request, body)
         except SigV4Error as exc:
             return json_auth_error(exc, request_id) if openrek_route else s3_auth_error(exc, request, request_id)
         if openrek_route and request.url.path == ACCOUNTS_PATH:
             return await handle_accounts(request, auth.identities, caller, account, request_id, body or b"")
-        who = context_of(caller, request, request_id)
+        who = await context_of_caller(caller, request, request_id)
         if openrek_route:
             return await handle_openrek(request, provider, request_id, who)
         return await handle_s3(request, objects, request_id, caller.account, account, caller.signature, who,

@@ -53,8 +53,9 @@ class JsonService:
 class JsonServices:
     """The JSON 1.1 services of one endpoint, looked up by a request's target prefix."""
 
-    def __init__(self, services: Iterable[JsonService]) -> None:
+    def __init__(self, services: Iterable[JsonService], metadata_on_loop: bool = True) -> None:
         self._by_prefix = {service.target_prefix: service for service in services}
+        self.metadata_on_loop = metadata_on_loop  # False: even metadata-only requests run on threads
 
     def for_target(self, target: str) -> JsonService | None:
         prefix, dot, _ = target.partition(".")
@@ -103,9 +104,10 @@ async def handle_json11(request: Request, services: JsonServices, ctx: RequestCo
                 f"Implemented: {implemented}."
             )
         params = validate_input(op.input_shape, _parse_body(body))
-        # Requests that only touch metadata (milliseconds) run on the event loop: a hop to a worker thread
-        # and back costs more than that once the threads contend for the GIL. The rest run on threads.
-        if handler.metadata_only(params):
+        # Requests that only touch a local metadata file (milliseconds) run on the event loop: a hop to a
+        # worker thread and back costs more than that once the threads contend for the GIL. The rest, and
+        # every request on a network database, run on threads.
+        if services.metadata_on_loop and handler.metadata_only(params):
             result = handler(ctx, params)
         else:
             result = await run_in_threadpool(handler, ctx, params)

@@ -6,7 +6,8 @@ handlers the composition root passes in; the runner knows nothing of what they d
 
 Job state lives in the database, so a restarted server finds every job: one that was running when
 the server stopped is queued again (resumed from the start) once, and failed with a reason after that —
-never left in progress forever.
+never left in progress forever. Servers may share the database: each runner holds its jobs under a lease
+(`leases.py`) and recovers only the jobs of runners that are gone, at start and while it runs.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
+from openrek.jobs.leases import LEASE_S, RENEW_EVERY_S, is_orphaned, new_owner
 from openrek.jobs.outcome import apply_outcome
 from openrek.jobs.worker import die_with_parent, run_job
 from openrek.lifecycle import VersionStatus, version_sources
@@ -57,6 +60,8 @@ class LocalJobRunner:
         self._pool_lock = threading.Lock()
         self._threads = ThreadPoolExecutor(max_workers=max(1, inline_workers), thread_name_prefix="openrek-job")
         self._thread: threading.Thread | None = None
+        self.owner = new_owner()  # the name this runner claims jobs under
+        self._renewed = 0.0  # when the leases were last renewed (and orphans looked for)
 
     # -- lifecycle ----------------------------------------------------------------------
     def _new_pool(self) -> ProcessPoolExecutor:
@@ -95,25 +100,29 @@ class LocalJobRunner:
             self._wake.set()
 
     def recover_interrupted(self) -> None:
-        """Jobs left RUNNING by a server that stopped: queue them again once, then fail them."""
+        """Jobs left RUNNING by a runner that is gone (a server that stopped, here or elsewhere): queue them
+        again once, then fail them."""
+        now = time.time()
         for job in self.metadata.jobs_in_state("RUNNING"):
+            if not is_orphaned(job.owner, job.lease_until, self.owner, now):
+                continue
             if job.kind != TRAIN:
                 if job.attempts < MAX_ATTEMPTS:
-                    self.metadata.requeue_job(job.id, "interrupted by a server stop; queued again")
-                else:
-                    self.metadata.finish_job(job.id, "interrupted too often")
+                    self.metadata.release_job(job, "QUEUED", "interrupted by a server stop; queued again")
+                elif self.metadata.release_job(job, "DONE", "interrupted too often"):
                     handler = self.inline.get(job.kind)
                     if handler is not None:
                         handler.give_up(job.payload, f"the openrek server stopped {job.attempts} times while it ran")
                 continue
             if job.attempts < MAX_ATTEMPTS:
-                self.metadata.requeue_job(job.id, "interrupted by a server stop; queued again")
-                self.metadata.update_version(
-                    job.version_arn,
-                    status_message="The model is being trained (restarted after the openrek server restarted).",
-                )
+                if self.metadata.release_job(job, "QUEUED", "interrupted by a server stop; queued again"):
+                    self.metadata.update_version(
+                        job.version_arn,
+                        status_message="The model is being trained (restarted after the openrek server restarted).",
+                    )
                 continue
-            self.metadata.finish_job(job.id, "interrupted too often")
+            if not self.metadata.release_job(job, "DONE", "interrupted too often"):
+                continue
             self.metadata.transition_version(
                 job.version_arn,
                 version_sources(VersionStatus.TRAINING_FAILED),
@@ -160,12 +169,22 @@ class LocalJobRunner:
             except Exception:  # e.g. the database cannot be written (a full disk): try again later
                 log.exception("the job runner could not dispatch jobs; trying again shortly")
 
+    def _keep_leases(self) -> None:
+        """Renews this runner's leases and recovers other runners' orphaned jobs, every RENEW_EVERY_S."""
+        now = time.monotonic()
+        if now - self._renewed < RENEW_EVERY_S:
+            return
+        self._renewed = now
+        self.metadata.renew_leases(self.owner, LEASE_S)
+        self.recover_interrupted()
+
     def _dispatch(self) -> None:
+        self._keep_leases()
         if self._unrecorded:
             self._retry_unrecorded()
         while not self._stop.is_set() and self._slots.acquire(blocking=False):
             try:
-                job = self.metadata.claim_next_job([TRAIN])
+                job = self.metadata.claim_next_job([TRAIN], self.owner, LEASE_S)
             except BaseException:
                 self._slots.release()
                 raise
@@ -175,7 +194,7 @@ class LocalJobRunner:
             self._submit(job.id, job.version_arn, job.payload)
         while self.inline and not self._stop.is_set() and self._inline_slots.acquire(blocking=False):
             try:
-                job = self.metadata.claim_next_job(list(self.inline))
+                job = self.metadata.claim_next_job(list(self.inline), self.owner, LEASE_S)
             except BaseException:
                 self._inline_slots.release()
                 raise

@@ -198,13 +198,15 @@ class MetadataStore(DatasetRecords, PolicyRecords, IdentityRecords, IamRecords, 
             s.execute(delete(TagRow).where(TagRow.resource_arn == arn, TagRow.key.in_(list(keys))))
 
     # -- jobs -----------------------------------------------------------------------------
-    def claim_next_job(self, kinds: Iterable[str] | None = None) -> JobRow | None:
+    def claim_next_job(self, kinds: Iterable[str] | None = None, owner: str | None = None,
+                       lease_s: float = 0.0) -> JobRow | None:
         """Marks the oldest queued job (of `kinds`, if given) RUNNING and returns it; None when there is none.
 
         One statement, so two claimers never get the same job; on PostgreSQL the job is picked with
         FOR UPDATE SKIP LOCKED, so claimers on other servers take the next one instead of waiting (SQLite has
         one writer at a time anyway). A read comes first: the runner asks at every wake-up, mostly finding
-        nothing, and an UPDATE that matches nothing still takes SQLite's write lock.
+        nothing, and an UPDATE that matches nothing still takes SQLite's write lock. The claim records
+        `owner` and a lease of `lease_s` seconds, which the owner renews while the job runs.
         """
         of_kinds = kinds is not None
         values: dict[str, Any] = {"kinds": list(kinds)} if kinds is not None else {}
@@ -212,11 +214,32 @@ class MetadataStore(DatasetRecords, PolicyRecords, IdentityRecords, IamRecords, 
             if conn.execute(_OLDEST_QUEUED[of_kinds], values).first() is None:
                 return None
         with self.engine.begin() as conn:
-            row = conn.execute(_CLAIM[of_kinds], {**values, "now": time.time()}).first()
+            now = time.time()
+            row = conn.execute(_CLAIM[of_kinds], {**values, "now": now, "owner": owner,
+                                                  "lease_until": now + lease_s}).first()
         if row is None:
             return None
         return JobRow(id=row.id, version_arn=row.version_arn, payload=row.payload, attempts=row.attempts,
-                      state="RUNNING", kind=row.kind)
+                      state="RUNNING", kind=row.kind, owner=owner, lease_until=now + lease_s)
+
+    def renew_leases(self, owner: str, lease_s: float) -> int:
+        """Extends the leases of every job `owner` runs; returns how many it holds."""
+        with self.engine.begin() as conn:
+            result = conn.execute(update(JobRow.__table__)
+                                  .where(_jobs.owner == owner, _jobs.state == "RUNNING")
+                                  .values(lease_until=time.time() + lease_s))
+            return int(result.rowcount or 0)
+
+    def release_job(self, job: JobRow, to_state: str, message: str | None = None) -> bool:
+        """Ends (DONE) or requeues (QUEUED) a running job only if it is still `job.owner`'s: of two servers
+        recovering the same orphaned job, one does. False if it was not (any more)."""
+        owned = _jobs.owner.is_(None) if job.owner is None else _jobs.owner == job.owner
+        with self.engine.begin() as conn:
+            result = conn.execute(update(JobRow.__table__)
+                                  .where(_jobs.id == job.id, _jobs.state == "RUNNING", owned)
+                                  .values(state=to_state, updated=time.time(), message=message, owner=None,
+                                          lease_until=None))
+            return bool(result.rowcount)
 
     def complete_job(self, job_id: int, version_arn: str, status: str, status_message: str,
                      details: dict[str, Any]) -> None:
@@ -283,12 +306,14 @@ _OLDEST_QUEUED = {of_kinds: _oldest_queued(of_kinds) for of_kinds in (False, Tru
 _CLAIM = {
     of_kinds: update(JobRow.__table__)
     .where(_jobs.id == _oldest_queued(of_kinds, lock=True).scalar_subquery(), _jobs.state == "QUEUED")
-    .values(state="RUNNING", attempts=_jobs.attempts + 1, updated=bindparam("now"))
+    .values(state="RUNNING", attempts=_jobs.attempts + 1, updated=bindparam("now"), owner=bindparam("owner"),
+            lease_until=bindparam("lease_until"))
     .returning(_jobs.id, _jobs.version_arn, _jobs.payload, _jobs.attempts, _jobs.kind)
     for of_kinds in (False, True)
 }
 _END_JOB = (update(JobRow.__table__).where(_jobs.id == bindparam("job_id"))
-            .values(state=bindparam("to_state"), updated=bindparam("now"), message=bindparam("note")))
+            .values(state=bindparam("to_state"), updated=bindparam("now"), message=bindparam("note"), owner=None,
+                    lease_until=None))
 _VERSION_DETAILS = (select(_versions.details).where(_versions.arn == bindparam("version_arn"))
                     .with_for_update())
 _VERSION_OUTCOME = (update(VersionRow.__table__).where(_versions.arn == bindparam("version_arn"))

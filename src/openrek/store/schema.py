@@ -165,6 +165,9 @@ class JobRow(Base):
     created: Mapped[float] = mapped_column(Float)
     updated: Mapped[float] = mapped_column(Float)
     message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The runner holding a RUNNING job (host:pid:token) and the time its lease ends unless renewed.
+    owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    lease_until: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class KmsKeyRow(Base):

@@ -91,8 +91,8 @@ def test_the_same_data_and_settings_give_the_same_detector() -> None:
     train = detection_examples(16, seed=14)
     test = detection_examples(4, seed=15)
     cfg = DetectorConfig(image_size=96, fewest_steps=6, epochs=1, evaluations=2, batch_size=4)
-    a = DetectorTrainer(["box"], cfg).fit(train, Budget(120))
-    b = DetectorTrainer(["box"], cfg).fit(train, Budget(120))
+    a = DetectorTrainer(["box"], cfg).fit(train, Budget(600))
+    b = DetectorTrainer(["box"], cfg).fit(train, Budget(600))
     assert a.info["steps"] == b.info["steps"] == 6 and a.info["best_step"] == b.info["best_step"]
     for (pa, sa, la), (pb, sb, lb) in zip(_predictions(a, test), _predictions(b, test), strict=True):
         np.testing.assert_allclose(sa, sb, atol=1e-5)

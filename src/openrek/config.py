@@ -48,6 +48,8 @@ class Settings:
     default_region: str = field(default_factory=lambda: os.environ.get("OPENREK_REGION") or DEFAULT_REGION)
     # SQLAlchemy URL; empty means SQLite in the data dir.
     database_url: str = field(default_factory=lambda: os.environ.get("OPENREK_DATABASE_URL", ""))
+    # Object store location (see `object_store_url`); empty means a directory in the data dir.
+    object_store: str = field(default_factory=lambda: os.environ.get("OPENREK_OBJECT_STORE", ""))
     # Number of worker processes for training jobs on the embedded default.
     workers: int = field(default_factory=lambda: int(os.environ.get("OPENREK_WORKERS") or 1))
     # Upper bound on one training job's wall-clock seconds (early stopping usually ends it sooner).
@@ -77,5 +79,7 @@ class Settings:
         return f"sqlite:///{self.data_dir / 'openrek.db'}"
 
     @property
-    def objects_dir(self) -> Path:
-        return self.data_dir / "s3"
+    def object_store_url(self) -> str:
+        """Where objects live: OPENREK_OBJECT_STORE (a directory, file:// or s3://<prefix>?endpoint_url=...),
+        else the directory s3/ in the data dir."""
+        return self.object_store or str(self.data_dir / "s3")

@@ -42,7 +42,7 @@ def build_runtime(settings: Settings) -> Runtime:
     from openrek.stores import StoreLocation, open_stores
 
     location = StoreLocation(data_dir=str(settings.data_dir), database_url=settings.sqlalchemy_url,
-                             objects_dir=str(settings.objects_dir))
+                             objects_dir=settings.object_store_url)
     stores = open_stores(location, migrate_schema=True)
     metadata, objects, kms_keys = stores.metadata, stores.objects, stores.kms_keys
     if not objects.bucket_exists(MODELS_BUCKET):

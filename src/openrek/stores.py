@@ -14,21 +14,21 @@ from openrek.security.master_key import load_master_key
 from openrek.security.object_keys import ObjectKeys
 from openrek.store.database import migrate, open_engine
 from openrek.store.metadata import MetadataStore
-from openrek.store.objects import DirectoryObjectStore, open_object_store
+from openrek.store.objects import ObjectStore, open_object_store
 
 
 @dataclass(frozen=True)
 class StoreLocation:
     data_dir: str  # holds master.key unless OPENREK_MASTER_KEY(_FILE) names another
     database_url: str
-    objects_dir: str
+    objects_dir: str  # a directory, or any location `open_object_store` takes (s3://...)
 
 
 @dataclass
 class Stores:
     metadata: MetadataStore
     kms_keys: KmsKeys
-    objects: DirectoryObjectStore  # tests and tools reach its directory (`root`); widen when s3:// comes
+    objects: ObjectStore
 
 
 def open_stores(location: StoreLocation, *, migrate_schema: bool = False) -> Stores:
@@ -42,6 +42,4 @@ def open_stores(location: StoreLocation, *, migrate_schema: bool = False) -> Sto
     master_key = load_master_key(Path(location.data_dir))
     kms_keys = KmsKeys(metadata, master_key)
     objects = open_object_store(location.objects_dir, keys=ObjectKeys(kms_keys, master_key))
-    if not isinstance(objects, DirectoryObjectStore):  # never today: only directory stores open
-        raise ValueError(f"The object store at {location.objects_dir!r} is not a directory store.")
     return Stores(metadata=metadata, kms_keys=kms_keys, objects=objects)

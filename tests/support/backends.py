@@ -1,21 +1,26 @@
-"""Which backends the test servers run on: the embedded default (SQLite in the data dir), or, with
-OPENREK_TEST_DATABASE=postgresql, a PostgreSQL server started once for the test run.
+"""Which backends the test servers run on: the embedded defaults (SQLite and a directory in the data dir),
+or, with OPENREK_TEST_DATABASE=postgresql, a PostgreSQL server and, with OPENREK_TEST_OBJECT_STORE=s3, a
+SeaweedFS S3 gateway, each started once for the test run and stopped when it ends.
 
-Test code asks here for a data dir's database URL, so a test that opens a server's stores itself reads
-what that server wrote, whichever backend it runs on.
+Test code asks here for a data dir's database URL and object store location, so a test that opens a
+server's stores itself reads what that server wrote, whichever backends it runs on. Each data dir gets its
+own database and its own remote bucket prefix, so tests sharing one server never see each other's data.
 """
 
 from __future__ import annotations
 
 import atexit
+import hashlib
 import os
 import threading
 from pathlib import Path
 
 from tests.support.postgres import PostgresServer
+from tests.support.seaweedfs import SeaweedServer
 
 _lock = threading.Lock()
 _postgres: list[PostgresServer] = []
+_seaweed: list[SeaweedServer] = []
 
 
 def database_kind() -> str:
@@ -43,8 +48,49 @@ def database_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'openrek.db'}"
 
 
+def object_store_kind() -> str:
+    kind = (os.environ.get("OPENREK_TEST_OBJECT_STORE") or "directory").strip().lower()
+    if kind not in ("directory", "s3"):
+        raise ValueError(f"OPENREK_TEST_OBJECT_STORE must be directory or s3, not {kind!r}")
+    return kind
+
+
+def seaweed() -> SeaweedServer:
+    """The run's SeaweedFS server, started on first use and stopped when the run ends. Its credentials go
+    into this process's OPENREK_S3_* variables, which only openrek's object store reads."""
+    with _lock:
+        if not _seaweed:
+            server = SeaweedServer()
+            server.start()
+            atexit.register(server.close)
+            _seaweed.append(server)
+            os.environ.update(s3_credentials_env(server))
+        return _seaweed[0]
+
+
+def s3_credentials_env(server: SeaweedServer) -> dict[str, str]:
+    return {"OPENREK_S3_ACCESS_KEY_ID": server.access_key, "OPENREK_S3_SECRET_ACCESS_KEY": server.secret_key}
+
+
+def s3_store_url(server: SeaweedServer, name: str) -> str:
+    """An s3:// location on `server` whose bucket prefix is unique to `name`."""
+    return f"s3://t{hashlib.sha1(name.encode()).hexdigest()[:12]}?endpoint_url={server.endpoint_url}"
+
+
+def object_store_url(data_dir: Path) -> str:
+    """The object store of the server whose data dir is `data_dir`."""
+    data_dir = Path(data_dir)
+    if object_store_kind() == "s3":
+        return s3_store_url(seaweed(), str(data_dir.resolve()))
+    return str(data_dir / "s3")
+
+
 def server_env(data_dir: Path) -> dict[str, str]:
     """What a server process needs in its environment to use the run's backends (nothing for the default)."""
+    env: dict[str, str] = {}
     if database_kind() == "postgresql":
-        return {"OPENREK_DATABASE_URL": database_url(data_dir)}
-    return {}
+        env["OPENREK_DATABASE_URL"] = database_url(data_dir)
+    if object_store_kind() == "s3":
+        env["OPENREK_OBJECT_STORE"] = object_store_url(data_dir)
+        env.update(s3_credentials_env(seaweed()))
+    return env

@@ -23,7 +23,6 @@ import base64
 import hashlib
 import io
 import json
-import os
 import secrets
 import struct
 from collections.abc import Mapping
@@ -197,7 +196,7 @@ class SealedReader(io.RawIOBase):
         try:
             raw.seek(0)
             self._header = _read_header(raw)
-            self.size = plaintext_size(os.fstat(raw.fileno()).st_size, self._header.length)
+            self.size = plaintext_size(raw.seek(0, io.SEEK_END), self._header.length)  # a file or any seekable
             self._aead = AESGCM(keys.unwrap(self._header.encryption, self._header.wrapped))
         except BaseException:
             raw.close()

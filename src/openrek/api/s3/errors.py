@@ -40,6 +40,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "MalformedPolicy": 400,
     "InvalidAccessKeyId": 403,
     "RequestTimeTooSkewed": 403,
+    "ServiceUnavailable": 503,  # a remote object store did not answer
 }
 
 

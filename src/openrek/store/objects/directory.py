@@ -83,21 +83,18 @@ from openrek.store.objects.disk_layout import (
 from openrek.store.objects.errors import (
     BucketAlreadyOwnedByYou,
     BucketNotEmpty,
-    EntityTooSmall,
     InvalidArgument,
     InvalidBucketName,
-    InvalidPart,
-    InvalidPartOrder,
     KeyTooLongError,
     NoSuchBucket,
     NoSuchKey,
     NoSuchUpload,
 )
+from openrek.store.objects.etags import iter_chunks, multipart_etag, parts_to_complete, quote_etag
 from openrek.store.objects.interface import (
     DEFAULT_CONTENT_TYPE,
     MAX_KEY_BYTES,
     MAX_PART_NUMBER,
-    MIN_PART_SIZE,
     AccessCheck,
     BucketInfo,
     ObjectInfo,
@@ -115,8 +112,6 @@ from openrek.store.sealed_files import (
     looks_sealed,
 )
 
-_COPY_CHUNK = 1024 * 1024
-
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -124,28 +119,6 @@ def _now() -> datetime:
 
 def _from_timestamp(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
-
-
-def _quote(hex_digest: str) -> str:
-    return f'"{hex_digest}"'
-
-
-def _normalize_etag(etag: str) -> str:
-    etag = etag.strip()
-    if etag.startswith("W/"):
-        etag = etag[2:]
-    return etag.strip('"')
-
-
-def _iter_chunks(data: bytes | BinaryIO) -> Iterator[bytes]:
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        yield bytes(data)
-        return
-    while True:
-        chunk = data.read(_COPY_CHUNK)
-        if not chunk:
-            return
-        yield chunk
 
 
 class DirectoryObjectStore(ObjectStore):
@@ -362,8 +335,7 @@ class DirectoryObjectStore(ObjectStore):
             os.fchmod(fd, _FILE_MODE)
             with os.fdopen(fd, "wb") as f:
                 out = f if encryption is None else SealingWriter(f, self.keys, encryption)  # type: ignore[arg-type]
-                for chunk in (_iter_chunks(data) if isinstance(data, (bytes, bytearray, memoryview))
-                              or hasattr(data, "read") else data):
+                for chunk in iter_chunks(data):
                     md5.update(chunk)
                     size += len(chunk)
                     out.write(chunk)
@@ -380,7 +352,7 @@ class DirectoryObjectStore(ObjectStore):
         data_path, meta_path = self._paths(bucket, key)
         encryption = self._encryption(encryption)
         tmp, size, md5 = self._spool(data, "put", encryption)
-        return self._commit(bucket, key, tmp, size, _quote(md5), content_type, metadata, data_path, meta_path,
+        return self._commit(bucket, key, tmp, size, quote_etag(md5), content_type, metadata, data_path, meta_path,
                             encryption)
 
     def _commit(self, bucket: str, key: str, tmp: Path, size: int, etag: str, content_type: str | None,
@@ -428,12 +400,12 @@ class DirectoryObjectStore(ObjectStore):
         with self._plaintext(f) as plain:
             md5 = hashlib.md5()
             size = 0
-            for chunk in _iter_chunks(plain):
+            for chunk in iter_chunks(plain):
                 md5.update(chunk)
                 size += len(chunk)
             encryption = plain.encryption if isinstance(plain, SealedReader) else None
         data_file.seek(0)
-        return ObjectInfo(bucket=bucket, key=key, size=size, etag=_quote(md5.hexdigest()),
+        return ObjectInfo(bucket=bucket, key=key, size=size, etag=quote_etag(md5.hexdigest()),
                           last_modified=_from_timestamp(st.st_mtime), encryption=encryption)
 
     def _plaintext(self, f: BinaryIO) -> BinaryIO:
@@ -636,7 +608,7 @@ class DirectoryObjectStore(ObjectStore):
                                   bucket=bucket, key=key)
         # Parts are sealed like the object they will become (a part is as sensitive as the object).
         tmp, size, md5 = self._spool(data, "part", Encryption.from_json(upload.get("encryption")))
-        etag = _quote(md5)
+        etag = quote_etag(md5)
         try:
             # The part's md5 and plaintext size ride in its file name, so a part and its etag are replaced
             # together.
@@ -663,48 +635,29 @@ class DirectoryObjectStore(ObjectStore):
 
     def list_parts(self, bucket: str, key: str, upload_id: str) -> list[PartInfo]:
         directory, _ = self._upload_dir(bucket, key, upload_id)
-        return [PartInfo(part_number=n, size=size, etag=_quote(md5), last_modified=_from_timestamp(st.st_mtime))
+        return [PartInfo(part_number=n, size=size, etag=quote_etag(md5), last_modified=_from_timestamp(st.st_mtime))
                 for n, (_, md5, size, st) in sorted(self._parts(directory).items())]
 
     def complete_multipart_upload(self, bucket: str, key: str, upload_id: str,
                                   parts: list[tuple[int, str]]) -> ObjectInfo:
         directory, upload = self._upload_dir(bucket, key, upload_id)
-        if not parts:
-            raise InvalidArgument("A multipart upload must be completed with at least one part.",
-                                  bucket=bucket, key=key)
         stored = self._parts(directory)
-        numbers = [n for n, _ in parts]
-        if numbers != sorted(numbers) or len(set(numbers)) != len(numbers):
-            raise InvalidPartOrder("The list of parts was not in ascending order by part number.",
-                                   bucket=bucket, key=key)
-        chosen: list[tuple[Path, str, int]] = []
-        for n, etag in parts:
-            if n not in stored or stored[n][1] != _normalize_etag(etag):
-                raise InvalidPart(
-                    f"Part {n} was not uploaded, or its ETag {etag} does not match the uploaded part.",
-                    bucket=bucket, key=key)
-            path, md5, size, _ = stored[n]
-            chosen.append((path, md5, size))
-        for i, (_, _, size) in enumerate(chosen[:-1]):
-            if size < MIN_PART_SIZE:
-                raise EntityTooSmall(
-                    f"Part {numbers[i]} is {size} bytes; every part but the last must be at least "
-                    f"{MIN_PART_SIZE} bytes.", bucket=bucket, key=key)
+        numbers = parts_to_complete(bucket, key, parts, {n: (md5, size) for n, (_, md5, size, _) in stored.items()})
+        chosen = [stored[n][:3] for n in numbers]
         data_path, meta_path = self._paths(bucket, key)
         encryption = Encryption.from_json(upload.get("encryption"))
 
         def plaintext() -> Iterator[bytes]:
             for path, _, _ in chosen:
                 with self._plaintext(open(path, "rb")) as src:
-                    yield from _iter_chunks(src)
+                    yield from iter_chunks(src)
 
         try:
             tmp, total, _ = self._spool(plaintext(), "mpu", encryption)
         except FileNotFoundError:
             raise NoSuchUpload(f"The multipart upload {upload_id!r} was aborted or completed meanwhile.",
                                bucket=bucket, key=key) from None
-        combined = hashlib.md5(b"".join(bytes.fromhex(md5) for _, md5, _ in chosen)).hexdigest()
-        info = self._commit(bucket, key, tmp, total, _quote(f"{combined}-{len(chosen)}"),
+        info = self._commit(bucket, key, tmp, total, multipart_etag([md5 for _, md5, _ in chosen]),
                             upload.get("content_type"), upload.get("metadata"), data_path, meta_path,
                             encryption)
         shutil.rmtree(directory, ignore_errors=True)

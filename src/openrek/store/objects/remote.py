@@ -16,7 +16,7 @@ Objects are sealed before they leave the process, exactly as the directory store
 (plaintext size, its etag, content type, user metadata, encryption, last-modified time) rides with it in
 one user-metadata field, `x-amz-meta-openrek`, as ASCII JSON.
 
-Writes stream: a write of up to `PART_SIZE` bytes is one PutObject; a longer one becomes a remote multipart
+Writes stream: a write of up to `PART_SIZE` (5 MiB) bytes is one PutObject; a longer one becomes a remote multipart
 upload fed one sealed part at a time (one part in memory), completed only when the last byte is in, and
 aborted on any failure, so a half-written object is never visible and an old one stays until the new one
 is whole. Its record is then written by a server-side copy onto itself (the etag is known only at the end);
@@ -39,6 +39,7 @@ import json
 import os
 import re
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -71,7 +72,8 @@ from openrek.store.objects.interface import (
 from openrek.store.objects.naming import is_internal_bucket, validate_bucket_name, validate_key
 from openrek.store.sealed_files import DataKeys, Encryption, SealedReader, SealingWriter
 
-PART_SIZE = 8 * 1024 * 1024  # of the remote multipart uploads a long write becomes
+PART_SIZE = 5 * 1024 * 1024  # S3's smallest part: a long write holds one (and a chunk) in memory
+BUCKET_CACHE_S = 2.0  # how long a bucket found (and its owner and policy) is taken as known
 MAX_REMOTE_BUCKET = 63
 _PREFIX_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 _UPLOAD_ID_RE = re.compile(r"^[A-Za-z0-9_-]{10,100}$")
@@ -271,9 +273,9 @@ class _PartBuffer:
         self.data += chunk
         return len(chunk)
 
-    def take(self, n: int) -> bytes:
-        out = bytes(self.data[:n])
-        del self.data[:n]
+    def take(self) -> bytearray:
+        """Everything gathered so far, handed over without a copy."""
+        out, self.data = self.data, bytearray()
         return out
 
     def close(self) -> None:
@@ -330,6 +332,7 @@ class S3ObjectStore(ObjectStore):
         self.default_encryption = default_encryption or (Encryption() if keys is not None else None)
         self._remote = _Remote(location)
         self._check: AccessCheck | None = None
+        self._buckets_seen: dict[str, tuple[float, dict[str, Any]]] = {}  # shared by the views
         self._meta = f"{location.prefix}--meta"
         self._ensure_remote_bucket(self._meta)
 
@@ -454,29 +457,50 @@ class S3ObjectStore(ObjectStore):
         if owner:
             record["owner"] = owner
         self._write_json(self._record_key(bucket), record)
+        self._buckets_seen.pop(bucket, None)
 
-    def bucket_exists(self, bucket: str) -> bool:
+    def _bucket_record(self, bucket: str) -> dict[str, Any] | None:
+        """The bucket's record ({} when it has none), or None when the bucket does not exist. Every object
+        access asks (existence, owner, policy), so what was found is kept for `BUCKET_CACHE_S`: another
+        server's policy change shows here that much later. A missing bucket is never kept, so a bucket
+        another server just created is found at once."""
+        now = time.monotonic()
+        hit = self._buckets_seen.get(bucket)
+        if hit is not None and now - hit[0] < BUCKET_CACHE_S:
+            return hit[1]
         name = self._remote_name(bucket)
         if name is None:
-            return False
+            return None
         try:
             self._remote.call("head_bucket", Bucket=name)
         except ObjectStoreError as exc:
             if exc.code in ("NotFound", "NoSuchBucket"):
-                return False
+                self._buckets_seen.pop(bucket, None)
+                return None
             raise
-        return True
+        record = self._read_json(self._record_key(bucket)) or {}
+        self._buckets_seen[bucket] = (now, record)
+        return record
+
+    def bucket_exists(self, bucket: str) -> bool:
+        return self._bucket_record(bucket) is not None
 
     def _require_bucket(self, bucket: str) -> None:
         if not self.bucket_exists(bucket):
             raise NoSuchBucket(f"The bucket {bucket!r} does not exist.", bucket=bucket)
 
+    def _existing_record(self, bucket: str) -> dict[str, Any]:
+        record = self._bucket_record(bucket)
+        if record is None:
+            raise NoSuchBucket(f"The bucket {bucket!r} does not exist.", bucket=bucket)
+        return record
+
     def bucket_policy(self, bucket: str) -> str | None:
-        self._require_bucket(bucket)
-        policy = (self._read_json(self._record_key(bucket)) or {}).get("policy")
+        policy = self._existing_record(bucket).get("policy")
         return policy if isinstance(policy, str) else None
 
     def set_bucket_policy(self, bucket: str, policy: str | None) -> None:
+        self._buckets_seen.pop(bucket, None)
         self._require_bucket(bucket)
         record = self._read_json(self._record_key(bucket)) or {"created": _now().isoformat()}
         if policy is None:
@@ -484,10 +508,10 @@ class S3ObjectStore(ObjectStore):
         else:
             record["policy"] = policy
         self._write_json(self._record_key(bucket), record)
+        self._buckets_seen.pop(bucket, None)
 
     def bucket_owner(self, bucket: str) -> str | None:
-        self._require_bucket(bucket)
-        owner = (self._read_json(self._record_key(bucket)) or {}).get("owner")
+        owner = self._existing_record(bucket).get("owner")
         return owner if isinstance(owner, str) else None
 
     def delete_bucket(self, bucket: str) -> None:
@@ -497,7 +521,9 @@ class S3ObjectStore(ObjectStore):
             raise BucketNotEmpty(f"The bucket {bucket!r} is not empty: delete its objects first.", bucket=bucket)
         for upload in self.list_multipart_uploads(bucket):
             self._delete_upload(upload.upload_id)
+        self._buckets_seen.pop(bucket, None)
         self._call(bucket, None, "delete_bucket", Bucket=name)  # the remote refuses it if a write just landed
+        self._buckets_seen.pop(bucket, None)
         self._remote.call("delete_object", Bucket=self._meta, Key=self._record_key(bucket))
 
     def list_buckets(self) -> list[BucketInfo]:
@@ -544,14 +570,14 @@ class S3ObjectStore(ObjectStore):
                 md5.update(chunk)
                 size += len(chunk)
                 writer.write(chunk)
-                while len(buffer.data) > PART_SIZE:  # strictly more: the last part is never empty
+                if len(buffer.data) >= PART_SIZE:
                     if upload_id is None:
                         upload_id = self._remote.call(
                             "create_multipart_upload", ContentType=record["content_type"],
                             Metadata=_metadata_field({**record, "pending": True}), **target)["UploadId"]
                     number = len(parts) + 1
                     answer = self._remote.call("upload_part", UploadId=upload_id, PartNumber=number,
-                                               Body=buffer.take(PART_SIZE), **target)
+                                               Body=buffer.take(), **target)
                     parts.append({"PartNumber": number, "ETag": answer["ETag"]})
             writer.close()
             record.update(size=size, etag=etag or quote_etag(md5.hexdigest()),
@@ -560,10 +586,11 @@ class S3ObjectStore(ObjectStore):
                 self._remote.call("put_object", Body=bytes(buffer.data), ContentType=record["content_type"],
                                   Metadata=_metadata_field(record), **target)
                 return record
-            number = len(parts) + 1
-            answer = self._remote.call("upload_part", UploadId=upload_id, PartNumber=number,
-                                       Body=buffer.take(len(buffer.data)), **target)
-            parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+            if buffer.data:  # else the last full part was the end
+                number = len(parts) + 1
+                answer = self._remote.call("upload_part", UploadId=upload_id, PartNumber=number,
+                                           Body=buffer.take(), **target)
+                parts.append({"PartNumber": number, "ETag": answer["ETag"]})
             self._remote.call("complete_multipart_upload", UploadId=upload_id,
                               MultipartUpload={"Parts": parts}, **target)
             upload_id = None

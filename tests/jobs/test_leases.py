@@ -83,3 +83,18 @@ def test_a_starting_runner_recovers_only_the_jobs_of_runners_that_are_gone(datab
     assert len(queued) == 2 and queued[held.id].attempts == 1 and queued[held.id].owner is None
     version = store.get_version(held.version_arn)
     assert version is not None and "restarted" in (version.status_message or "")
+
+    # The first runner comes back late with an outcome: the job is no longer its own, so nothing is recorded.
+    from openrek.jobs.outcome import apply_outcome
+
+    late = {"status": "TRAINING_COMPLETED", "status_message": "late", "f1_score": 1.0}
+    assert not apply_outcome(store, held.id, held.version_arn, late, owner=first.owner)
+    version = store.get_version(held.version_arn)
+    assert version is not None and version.status == "TRAINING_IN_PROGRESS"
+    # The runner that holds it now records its outcome.
+    again = store.claim_next_job(["train"], second.owner, 60)
+    assert again is not None
+    assert apply_outcome(store, again.id, again.version_arn, {**late, "status_message": "on time"},
+                         owner=second.owner)
+    version = store.get_version(again.version_arn)
+    assert version is not None and version.status == "TRAINING_COMPLETED" and version.status_message == "on time"

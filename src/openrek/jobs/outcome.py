@@ -17,7 +17,9 @@ def _s3object(ref: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"S3Object": out}
 
 
-def apply_outcome(metadata: MetadataStore, job_id: int, version_arn: str, outcome: dict[str, Any]) -> None:
+def apply_outcome(metadata: MetadataStore, job_id: int, version_arn: str, outcome: dict[str, Any],
+                  owner: str | None = None) -> bool:
+    """Records the outcome; with `owner`, only if that runner still holds the job (see `complete_job`)."""
     details: dict[str, Any] = {
         "TrainingEndTimestamp": time.time(),
         "BillableTrainingTimeInSeconds": int(outcome.get("billable_training_seconds") or 0),
@@ -38,4 +40,5 @@ def apply_outcome(metadata: MetadataStore, job_id: int, version_arn: str, outcom
             "task": outcome.get("task"),
             "label_thresholds": outcome.get("label_thresholds") or {},
         }
-    metadata.complete_job(job_id, version_arn, outcome["status"], outcome["status_message"], details)
+    return metadata.complete_job(job_id, version_arn, outcome["status"], outcome["status_message"], details,
+                                 owner=owner)

@@ -139,7 +139,9 @@ class LocalJobRunner:
         later (the version stays in progress only until the disk has room). False if it is kept."""
         for attempt in range(2):
             try:
-                apply_outcome(self.metadata, job_id, version_arn, outcome)
+                if not apply_outcome(self.metadata, job_id, version_arn, outcome, owner=self.owner):
+                    log.warning("job %s was taken over by another runner (this one's lease ran out): its "
+                                "outcome here is dropped", job_id)
                 return True
             except Exception as exc:
                 if not is_disk_full(exc):

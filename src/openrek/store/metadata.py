@@ -242,17 +242,25 @@ class MetadataStore(DatasetRecords, PolicyRecords, IdentityRecords, IamRecords, 
             return bool(result.rowcount)
 
     def complete_job(self, job_id: int, version_arn: str, status: str, status_message: str,
-                     details: dict[str, Any]) -> None:
+                     details: dict[str, Any], owner: str | None = None) -> bool:
         """Records a finished job's outcome on its version and closes the job, in one transaction (the job's
-        UPDATE first: it takes the write lock, so the details merged below are the current ones)."""
+        UPDATE first: it takes the write lock, so the details merged below are the current ones).
+
+        With `owner`, only while the job is still RUNNING under that owner: a runner whose lease ran out
+        while another took the job over records nothing (False), so a version never gets two outcomes."""
         with self.engine.begin() as conn:
-            conn.execute(_END_JOB, {"job_id": job_id, "to_state": "DONE", "now": time.time(), "note": status})
+            values = {"job_id": job_id, "to_state": "DONE", "now": time.time(), "note": status}
+            if owner is None:
+                conn.execute(_END_JOB, values)
+            elif not conn.execute(_END_OWNED_JOB, {**values, "held_by": owner}).rowcount:
+                return False
             current = conn.execute(_VERSION_DETAILS, {"version_arn": version_arn}).first()
             if current is not None:
                 merged = dict(current.details or {})
                 merged.update(details)
                 conn.execute(_VERSION_OUTCOME, {"version_arn": version_arn, "to_status": status,
                                                 "message": status_message, "merged": merged})
+        return True
 
     def finish_job(self, job_id: int, message: str | None = None) -> None:
         with self.engine.begin() as conn:
@@ -314,6 +322,7 @@ _CLAIM = {
 _END_JOB = (update(JobRow.__table__).where(_jobs.id == bindparam("job_id"))
             .values(state=bindparam("to_state"), updated=bindparam("now"), message=bindparam("note"), owner=None,
                     lease_until=None))
+_END_OWNED_JOB = _END_JOB.where(_jobs.owner == bindparam("held_by"), _jobs.state == "RUNNING")
 _VERSION_DETAILS = (select(_versions.details).where(_versions.arn == bindparam("version_arn"))
                     .with_for_update())
 _VERSION_OUTCOME = (update(VersionRow.__table__).where(_versions.arn == bindparam("version_arn"))

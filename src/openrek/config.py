@@ -50,7 +50,13 @@ class Settings:
     database_url: str = field(default_factory=lambda: os.environ.get("OPENREK_DATABASE_URL", ""))
     # Object store location (see `object_store_url`); empty means a directory in the data dir.
     object_store: str = field(default_factory=lambda: os.environ.get("OPENREK_OBJECT_STORE", ""))
-    # Number of worker processes for training jobs on the embedded default.
+    # Where training jobs run: "local" (a process pool on this machine) or "ray" (tasks on the Ray cluster at
+    # RAY_ADDRESS, each asking for OPENREK_RAY_NUM_CPUS / OPENREK_RAY_NUM_GPUS).
+    job_engine: str = field(default_factory=lambda: (os.environ.get("OPENREK_JOB_ENGINE") or "local").strip().lower())
+    ray_address: str = field(default_factory=lambda: os.environ.get("RAY_ADDRESS", ""))
+    ray_num_cpus: float = field(default_factory=lambda: float(os.environ.get("OPENREK_RAY_NUM_CPUS") or 1))
+    ray_num_gpus: float = field(default_factory=lambda: float(os.environ.get("OPENREK_RAY_NUM_GPUS") or 0))
+    # Training jobs at a time: worker processes on the embedded default, concurrent Ray tasks on Ray.
     workers: int = field(default_factory=lambda: int(os.environ.get("OPENREK_WORKERS") or 1))
     # Upper bound on one training job's wall-clock seconds (early stopping usually ends it sooner).
     training_budget_s: float = field(

@@ -49,7 +49,20 @@ def build_runtime(settings: Settings) -> Runtime:
         objects.create_bucket(MODELS_BUCKET)
     inline = {dataset_work.JOB_KIND: dataset_work.DatasetWork(metadata, objects),
               copying.JOB_KIND: copying.CopyWork(metadata, objects)}
-    runner: JobRunner = LocalJobRunner(metadata, location, workers=settings.workers, inline=inline)
+    runner: JobRunner
+    if settings.job_engine == "ray":
+        from openrek.jobs.ray_runner import RayJobRunner
+        from openrek.security.master_key import master_key_for_workers
+
+        if not settings.ray_address:
+            raise SystemExit("OPENREK_JOB_ENGINE=ray needs RAY_ADDRESS (host:port of the Ray cluster's head)")
+        runner = RayJobRunner(metadata, location, address=settings.ray_address, workers=settings.workers,
+                              env={"OPENREK_MASTER_KEY": master_key_for_workers(settings.data_dir)},
+                              inline=inline, num_cpus=settings.ray_num_cpus, num_gpus=settings.ray_num_gpus)
+    elif settings.job_engine == "local":
+        runner = LocalJobRunner(metadata, location, workers=settings.workers, inline=inline)
+    else:
+        raise SystemExit(f"OPENREK_JOB_ENGINE must be local or ray, not {settings.job_engine!r}")
     models = LocalModelHost(metadata, objects)
     provider = RekognitionProvider(metadata, objects, wake_worker=runner.wake,
                                    training_budget_s=settings.training_budget_s, models=models,

@@ -240,17 +240,24 @@ class LocalJobRunner:
         self.metadata.requeue_job(job_id, "no training worker could be started; queued again")
         self._slots.release()
 
-    def _finished(self, future: Future, job_id: int, version_arn: str, pool: ProcessPoolExecutor) -> None:
+    def _lost_worker_outcome(self, exc: BaseException, pool: Any) -> dict[str, Any] | None:
+        """The outcome when `exc` says the worker itself was lost (not the job's own failure), else None."""
+        if not isinstance(exc, BrokenProcessPool):
+            return None
+        self._replace_broken(pool)
+        return {"status": VersionStatus.TRAINING_FAILED.value, "status_message": (
+            "The training worker process died while it trained this version (killed by a signal: "
+            "often the out-of-memory killer). The server started a new worker; create a new version "
+            "to train again, with fewer or smaller images if memory ran out.")}
+
+    def _finished(self, future: Future, job_id: int, version_arn: str, pool: Any) -> None:
         try:
             if future.cancelled() or self._stop.is_set() and future.exception() is not None:
                 return  # server stopping: leave the job RUNNING, recovery requeues it
             exc = future.exception()
-            if isinstance(exc, BrokenProcessPool):
-                self._replace_broken(pool)
-                outcome = {"status": VersionStatus.TRAINING_FAILED.value, "status_message": (
-                    "The training worker process died while it trained this version (killed by a signal: "
-                    "often the out-of-memory killer). The server started a new worker; create a new version "
-                    "to train again, with fewer or smaller images if memory ran out.")}
+            lost = self._lost_worker_outcome(exc, pool) if exc is not None else None
+            if lost is not None:
+                outcome = lost
             elif exc is not None:
                 outcome = {"status": VersionStatus.TRAINING_FAILED.value,
                            "status_message": f"The training worker stopped unexpectedly: {type(exc).__name__}: {exc}"}

@@ -143,3 +143,14 @@ def load_master_key(data_dir: Path, env: Mapping[str, str] | None = None) -> Mas
     key = _generate(path)
     log.info("generated a new master key in %s; back it up: without it no KMS key can be used", path)
     return MasterKey(key, source=str(path))
+
+
+def master_key_for_workers(data_dir: Path, env: Mapping[str, str] | None = None) -> str:
+    """The master key `load_master_key` would load, as OPENREK_MASTER_KEY takes it (base64): for training
+    workers on other machines (a Ray cluster), which cannot read this machine's key file. It is handed to
+    them in their environment only, never logged or stored."""
+    env = os.environ if env is None else env
+    if env.get(ENV_KEY):
+        return base64.b64encode(_decode(env[ENV_KEY], ENV_KEY)).decode()
+    path = Path(env[ENV_KEY_FILE]).expanduser() if env.get(ENV_KEY_FILE) else data_dir / MASTER_KEY_FILE
+    return base64.b64encode(_read_file(path, "the master key file")).decode()

@@ -1,0 +1,98 @@
+"""`RayJobRunner`: training jobs as tasks on a Ray cluster (`OPENREK_JOB_ENGINE=ray`, `RAY_ADDRESS`).
+
+The runner is the local runner's (`runner.LocalJobRunner`): it claims jobs from the shared database under
+its lease, runs the short job kinds on threads of the server, records outcomes and recovers orphans. Only
+where a training job runs changes: each is one Ray task asking for `num_cpus` (and `num_gpus`) that calls
+the same `worker.run_job` on whichever node has room. Ray workers do not inherit this server's
+environment, so what a task needs is handed over explicitly in its runtime environment: the store
+locations (in `StoreLocation`), the object store's credentials, and the master key (tasks on other
+machines cannot read this one's key file). Metadata and objects must therefore be reachable from every
+node: PostgreSQL and an S3-compatible store, not SQLite and a directory, once the cluster spans machines.
+
+A node lost while it trains is Ray's to handle: the task is retried once (`max_retries`) on a node that
+is left; if that fails too, the version ends TRAINING_FAILED saying the node was lost. Progress is written
+to the database by the task itself, as a local worker does.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import Future
+from typing import Any
+
+from openrek.jobs.runner import InlineJob, LocalJobRunner
+from openrek.jobs.worker import run_job
+from openrek.lifecycle import VersionStatus
+from openrek.store.metadata import MetadataStore
+from openrek.stores import StoreLocation
+
+log = logging.getLogger("openrek.jobs")
+
+# What a task's environment carries over from this server's, besides what `env` adds (the master key).
+PASSED_ON = ("OPENREK_S3_ACCESS_KEY_ID", "OPENREK_S3_SECRET_ACCESS_KEY", "OPENREK_S3_SESSION_TOKEN",
+             "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION",
+             "OPENREK_TRAINING_DEVICE")
+
+
+def _train(payload: dict[str, Any], location: StoreLocation) -> dict[str, Any]:
+    """The Ray task: one training job, exactly as a local worker process runs it."""
+    return run_job(payload, location)
+
+
+class RayJobRunner(LocalJobRunner):
+    """A `jobs.interface.JobRunner` whose training jobs run as Ray tasks; see the module docstring."""
+
+    def __init__(self, metadata: MetadataStore, location: StoreLocation, *, address: str,
+                 env: dict[str, str], workers: int = 2, inline: dict[str, InlineJob] | None = None,
+                 num_cpus: float = 1.0, num_gpus: float = 0.0, max_retries: int = 1) -> None:
+        super().__init__(metadata, location, workers=workers, inline=inline)
+        self.address = address
+        self.env = {**{k: os.environ[k] for k in PASSED_ON if os.environ.get(k)}, **env}
+        self.num_cpus, self.num_gpus, self.max_retries = num_cpus, num_gpus, max_retries
+        self._task: Any = None
+
+    def _new_pool(self) -> Any:
+        import ray
+
+        if not ray.is_initialized():
+            ray.init(address=self.address, namespace="openrek", log_to_driver=False,
+                     runtime_env={"env_vars": self.env}, configure_logging=False)
+        self._task = ray.remote(_train)
+        return None  # no local pool: the cluster is the pool
+
+    def stop(self) -> None:
+        super().stop()
+        try:
+            import ray
+
+            ray.shutdown()
+        except Exception:  # already gone
+            log.debug("ray.shutdown failed", exc_info=True)
+
+    def _submit(self, job_id: int, version_arn: str, payload: dict[str, Any]) -> None:
+        try:
+            ref = self._task.options(num_cpus=self.num_cpus, num_gpus=self.num_gpus, max_retries=self.max_retries,
+                                     retry_exceptions=False, name=f"openrek-train-{job_id}").remote(
+                payload, self.location)
+            future: Future = ref.future()
+        except Exception as exc:
+            log.exception("could not submit job %s to the Ray cluster", job_id)
+            self.metadata.requeue_job(job_id, f"the Ray cluster did not take the job ({type(exc).__name__}); "
+                                              "queued again")
+            self._slots.release()
+            return
+        future.add_done_callback(lambda f: self._finished(f, job_id, version_arn, None))
+
+    def _lost_worker_outcome(self, exc: BaseException, pool: Any) -> dict[str, Any] | None:
+        import ray.exceptions as rex
+
+        if isinstance(exc, rex.RayTaskError):
+            return None  # the job itself failed: the generic message carries its cause
+        lost = (rex.NodeDiedError, rex.WorkerCrashedError, rex.LocalRayletDiedError, rex.RaySystemError,
+                rex.OutOfMemoryError, rex.TaskUnschedulableError, rex.ObjectLostError)
+        if not isinstance(exc, lost):
+            return None
+        return {"status": VersionStatus.TRAINING_FAILED.value, "status_message": (
+            f"The Ray node or worker training this version was lost ({type(exc).__name__}), and so was the "
+            f"retry on another node. Create a new version to train again once the cluster has room.")}

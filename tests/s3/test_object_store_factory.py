@@ -35,12 +35,19 @@ def test_a_file_url_naming_localhost_is_local(tmp_path: Path) -> None:
     assert isinstance(store, DirectoryObjectStore) and store.root == tmp_path / "root"
 
 
-@pytest.mark.parametrize("url", ["s3://bucket/prefix", "http://example.com/objects", "gs://bucket"])
+@pytest.mark.parametrize("url", ["http://example.com/objects", "gs://bucket"])
 def test_an_unknown_scheme_is_refused(url: str, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"file://") as info:
         open_object_store(url)
     assert url in str(info.value)
-    assert "filesystem path" in str(info.value)
+    assert "filesystem path" in str(info.value) and "s3://" in str(info.value)
+
+
+def test_an_s3_location_with_a_path_is_refused_before_anything_is_reached() -> None:
+    """s3:// names a bucket prefix for openrek's buckets, not one bucket and a key prefix."""
+    with pytest.raises(ValueError, match="does not name a bucket prefix") as info:
+        open_object_store("s3://bucket/prefix")
+    assert "s3://bucket/prefix" in str(info.value)
 
 
 def test_a_file_url_on_another_host_and_an_empty_location_are_refused() -> None:

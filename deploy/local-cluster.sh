@@ -31,7 +31,11 @@ print(pathlib.Path(s.submodule_search_locations[0]) / 'pginstall' / 'bin')"; }
 
 down() {
   for pidfile in "$DIR"/openrek-*.pid "$DIR"/weed.pid; do
-    [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true
+    [ -f "$pidfile" ] || continue
+    pid=$(cat "$pidfile")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done  # weed takes a while
+    kill -9 "$pid" 2>/dev/null || true
     rm -f "$pidfile"
   done
   "$VENV/bin/ray" stop --force >/dev/null 2>&1 || true

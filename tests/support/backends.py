@@ -23,11 +23,16 @@ _postgres: list[PostgresServer] = []
 _seaweed: list[SeaweedServer] = []
 
 
-def database_kind() -> str:
-    kind = (os.environ.get("OPENREK_TEST_DATABASE") or "sqlite").strip().lower()
-    if kind not in ("sqlite", "postgresql"):
-        raise ValueError(f"OPENREK_TEST_DATABASE must be sqlite or postgresql, not {kind!r}")
+def _kind(variable: str, choices: tuple[str, str]) -> str:
+    """The backend `variable` names (its first choice, the embedded default, when unset)."""
+    kind = (os.environ.get(variable) or choices[0]).strip().lower()
+    if kind not in choices:
+        raise ValueError(f"{variable} must be {' or '.join(choices)}, not {kind!r}")
     return kind
+
+
+def database_kind() -> str:
+    return _kind("OPENREK_TEST_DATABASE", ("sqlite", "postgresql"))
 
 
 def postgres() -> PostgresServer:
@@ -49,10 +54,7 @@ def database_url(data_dir: Path) -> str:
 
 
 def object_store_kind() -> str:
-    kind = (os.environ.get("OPENREK_TEST_OBJECT_STORE") or "directory").strip().lower()
-    if kind not in ("directory", "s3"):
-        raise ValueError(f"OPENREK_TEST_OBJECT_STORE must be directory or s3, not {kind!r}")
-    return kind
+    return _kind("OPENREK_TEST_OBJECT_STORE", ("directory", "s3"))
 
 
 def seaweed() -> SeaweedServer:

@@ -32,6 +32,8 @@ from typing import BinaryIO, Protocol
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from openrek.store.seekable import SizedReader
+
 MAGIC = b"\x89OREK\r\n\x1a"
 FORMAT_VERSION = 2
 SEGMENT = 64 * 1024
@@ -186,7 +188,7 @@ def plaintext_size(stored_size: int, header_length: int) -> int:
     return full * SEGMENT if rest == 0 else full * SEGMENT + rest - _TAG
 
 
-class SealedReader(io.RawIOBase):
+class SealedReader(SizedReader):
     """The plaintext of a sealed file, readable and seekable; decrypts one segment at a time. Takes
     ownership of `raw` (closing this closes it)."""
 
@@ -208,22 +210,6 @@ class SealedReader(io.RawIOBase):
     @property
     def encryption(self) -> Encryption:
         return self._header.encryption
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}[whence]
-        if base + offset < 0:
-            raise ValueError("negative seek position")
-        self._pos = base + offset
-        return self._pos
 
     def _segment(self, index: int) -> bytes:
         if self._cached is not None and self._cached[0] == index:

@@ -13,6 +13,9 @@ The package's modules, each with one job:
 - `naming`: S3's bucket-name and key rules, and which buckets are openrek's own.
 - `disk_layout`: how the directory store spells a key as directory and file names.
 - `disk_files`: the directory store's file helpers (temp files, atomic writes).
+- `etags`: etags, chunked reads and the rules for completing a multipart upload, shared by both stores.
+- `views`: `acting_for` / `writing_as`, the views both stores give of themselves.
+- `remote`: `S3ObjectStore`, openrek's buckets on a remote S3-compatible store.
 - `directory`: `DirectoryObjectStore` (its module docstring describes the on-disk layout and guarantees).
 - `factory`: `open_object_store`, which opens a store from a path or URL.
 

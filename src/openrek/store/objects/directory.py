@@ -40,7 +40,6 @@ Everything is safe to call from many threads, and from several processes sharing
 from __future__ import annotations
 
 import contextlib
-import copy
 import errno
 import hashlib
 import os
@@ -103,6 +102,7 @@ from openrek.store.objects.interface import (
     UploadInfo,
 )
 from openrek.store.objects.naming import _BUCKET_RE, is_internal_bucket, validate_bucket_name
+from openrek.store.objects.views import StoreViews
 from openrek.store.sealed_files import (
     PEEK_BYTES,
     DataKeys,
@@ -121,7 +121,7 @@ def _from_timestamp(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
-class DirectoryObjectStore(ObjectStore):
+class DirectoryObjectStore(StoreViews, ObjectStore):
     """Objects as files under `root`; see the module docstring for the layout and its guarantees.
 
     With `keys`, every object is sealed at rest (`openrek.store.sealed_files`): under `default_encryption`
@@ -144,23 +144,6 @@ class DirectoryObjectStore(ObjectStore):
         self._locks = [threading.Lock() for _ in range(64)]
         self._thread_bucket_locks = [threading.Lock() for _ in range(16)]  # without fcntl only
         self._remove_stale_temp_files()
-
-    def acting_for(self, check: AccessCheck | None) -> DirectoryObjectStore:
-        view = copy.copy(self)
-        view._check = check
-        return view
-
-    def _permit(self, action: str, bucket: str, key: str) -> None:
-        if self._check is not None and not is_internal_bucket(bucket):
-            self._check(action, bucket, key)
-
-    def writing_as(self, encryption: Encryption | None) -> DirectoryObjectStore:
-        if encryption is None:
-            return self
-        self._encryption(encryption)  # a store without keys cannot
-        view = copy.copy(self)  # shares the root, keys and locks
-        view.default_encryption = encryption
-        return view
 
     def _remove_stale_temp_files(self, max_age_s: float = 24 * 3600) -> None:
         """Remove what crashed or killed writers left in `.tmp/`: files (and deleted buckets' directories)
@@ -318,11 +301,6 @@ class DirectoryObjectStore(ObjectStore):
         return out
 
     # ---- objects
-
-    def _encryption(self, encryption: Encryption | None) -> Encryption | None:
-        if encryption is not None and self.keys is None:
-            raise InvalidArgument("This object store keeps no encryption keys, so it cannot encrypt objects.")
-        return encryption or self.default_encryption
 
     def _spool(self, data: bytes | BinaryIO | Iterator[bytes], prefix: str,
                encryption: Encryption | None) -> tuple[Path, int, str]:

@@ -37,9 +37,7 @@ usual AWS chain: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or a profile (`profi
 from __future__ import annotations
 
 import contextlib
-import copy
 import hashlib
-import io
 import json
 import os
 import re
@@ -76,7 +74,9 @@ from openrek.store.objects.interface import (
     UploadInfo,
 )
 from openrek.store.objects.naming import is_internal_bucket, validate_bucket_name, validate_key
+from openrek.store.objects.views import StoreViews
 from openrek.store.sealed_files import DataKeys, Encryption, SealedReader, SealingWriter
+from openrek.store.seekable import SizedReader
 
 PART_SIZE = 5 * 1024 * 1024  # S3's smallest part: a long write holds one (and a chunk) in memory
 BUCKET_CACHE_S = 2.0  # how long a bucket found (and its owner and policy) is taken as known
@@ -192,7 +192,7 @@ class _Remote:
                                 f"{params.get('Bucket', '')}/{params.get('Key', '')}: {code}: {message}")
 
 
-class _RemoteReader(io.RawIOBase):
+class _RemoteReader(SizedReader):
     """A remote object's stored bytes as a seekable stream: reads continue one ranged GET until a seek
     moves elsewhere; every GET names the ETag it started with, so a rewritten object fails the read instead
     of mixing two versions."""
@@ -203,22 +203,6 @@ class _RemoteReader(io.RawIOBase):
         self.size = size
         self._pos = 0
         self._body, self._body_pos = body, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}[whence]
-        if base + offset < 0:
-            raise ValueError("negative seek position")
-        self._pos = base + offset
-        return self._pos
 
     def _drop_body(self) -> None:
         if self._body is not None:
@@ -366,7 +350,7 @@ def _metadata_field(record: dict[str, Any]) -> dict[str, str]:
     return {_RECORD: json.dumps(record, ensure_ascii=True, separators=(",", ":"), sort_keys=True)}
 
 
-class S3ObjectStore(ObjectStore):
+class S3ObjectStore(StoreViews, ObjectStore):
     """openrek's buckets on a remote S3-compatible store; see the module docstring for the mapping."""
 
     _list_page = 1000  # keys per remote listing page
@@ -386,30 +370,6 @@ class S3ObjectStore(ObjectStore):
     @classmethod
     def from_url(cls, url: str, keys: DataKeys | None = None) -> S3ObjectStore:
         return cls(RemoteLocation.from_url(url), keys=keys)
-
-    # ---- views (as the directory store's)
-
-    def acting_for(self, check: AccessCheck | None) -> S3ObjectStore:
-        view = copy.copy(self)
-        view._check = check
-        return view
-
-    def writing_as(self, encryption: Encryption | None) -> S3ObjectStore:
-        if encryption is None:
-            return self
-        self._encryption(encryption)
-        view = copy.copy(self)
-        view.default_encryption = encryption
-        return view
-
-    def _permit(self, action: str, bucket: str, key: str) -> None:
-        if self._check is not None and not is_internal_bucket(bucket):
-            self._check(action, bucket, key)
-
-    def _encryption(self, encryption: Encryption | None) -> Encryption | None:
-        if encryption is not None and self.keys is None:
-            raise InvalidArgument("This object store keeps no encryption keys, so it cannot encrypt objects.")
-        return encryption or self.default_encryption
 
     # ---- names
 

@@ -56,6 +56,12 @@ class Settings:
     ray_address: str = field(default_factory=lambda: os.environ.get("RAY_ADDRESS", ""))
     ray_num_cpus: float = field(default_factory=lambda: float(os.environ.get("OPENREK_RAY_NUM_CPUS") or 1))
     ray_num_gpus: float = field(default_factory=lambda: float(os.environ.get("OPENREK_RAY_NUM_GPUS") or 0))
+    # Where started models run: "local" (ONNX sessions in this server) or "ray" (a deployment of Ray actors,
+    # MinInferenceUnits..MaxInferenceUnits replicas of OPENREK_RAY_REPLICA_CPUS each, that every server
+    # reaches). Follows OPENREK_JOB_ENGINE unless OPENREK_SERVING_ENGINE says otherwise.
+    serving_engine: str = field(default_factory=lambda: (
+        os.environ.get("OPENREK_SERVING_ENGINE") or os.environ.get("OPENREK_JOB_ENGINE") or "local").strip().lower())
+    ray_replica_cpus: float = field(default_factory=lambda: float(os.environ.get("OPENREK_RAY_REPLICA_CPUS") or 1))
     # Training jobs at a time: worker processes on the embedded default, concurrent Ray tasks on Ray.
     workers: int = field(default_factory=lambda: int(os.environ.get("OPENREK_WORKERS") or 1))
     # Upper bound on one training job's wall-clock seconds (early stopping usually ends it sooner).

@@ -53,6 +53,9 @@ class ImageError(ValueError):
         self.kind = kind
         self.reason = reason
 
+    def __reduce__(self) -> tuple:  # crosses process boundaries intact (a Ray replica raises it)
+        return type(self), (self.kind, self.reason)
+
     @property
     def code(self) -> str:
         """The error DetectCustomLabels answers with."""

@@ -19,6 +19,7 @@ from openrek.config import DEFAULT_HOST, Settings, default_data_dir, default_por
 
 if TYPE_CHECKING:
     from openrek.jobs.interface import JobRunner
+    from openrek.serving.host import ModelHost
 
 
 @dataclass
@@ -49,21 +50,35 @@ def build_runtime(settings: Settings) -> Runtime:
         objects.create_bucket(MODELS_BUCKET)
     inline = {dataset_work.JOB_KIND: dataset_work.DatasetWork(metadata, objects),
               copying.JOB_KIND: copying.CopyWork(metadata, objects)}
+    for name, engine in (("OPENREK_JOB_ENGINE", settings.job_engine),
+                         ("OPENREK_SERVING_ENGINE", settings.serving_engine)):
+        if engine not in ("local", "ray"):
+            raise SystemExit(f"{name} must be local or ray, not {engine!r}")
+        if engine == "ray" and not settings.ray_address:
+            raise SystemExit(f"{name}=ray needs RAY_ADDRESS (host:port of the Ray cluster's head)")
+    ray_env: dict[str, str] = {}
+    if "ray" in (settings.job_engine, settings.serving_engine):
+        from openrek.ray_connection import worker_env
+        from openrek.security.master_key import master_key_for_workers
+
+        ray_env = worker_env({"OPENREK_MASTER_KEY": master_key_for_workers(settings.data_dir)})
     runner: JobRunner
     if settings.job_engine == "ray":
         from openrek.jobs.ray_runner import RayJobRunner
-        from openrek.security.master_key import master_key_for_workers
 
-        if not settings.ray_address:
-            raise SystemExit("OPENREK_JOB_ENGINE=ray needs RAY_ADDRESS (host:port of the Ray cluster's head)")
         runner = RayJobRunner(metadata, location, address=settings.ray_address, workers=settings.workers,
-                              env={"OPENREK_MASTER_KEY": master_key_for_workers(settings.data_dir)},
-                              inline=inline, num_cpus=settings.ray_num_cpus, num_gpus=settings.ray_num_gpus)
-    elif settings.job_engine == "local":
-        runner = LocalJobRunner(metadata, location, workers=settings.workers, inline=inline)
+                              env=ray_env, inline=inline, num_cpus=settings.ray_num_cpus,
+                              num_gpus=settings.ray_num_gpus)
     else:
-        raise SystemExit(f"OPENREK_JOB_ENGINE must be local or ray, not {settings.job_engine!r}")
-    models = LocalModelHost(metadata, objects)
+        runner = LocalJobRunner(metadata, location, workers=settings.workers, inline=inline)
+    models: ModelHost
+    if settings.serving_engine == "ray":
+        from openrek.serving.ray_host import RayModelHost
+
+        models = RayModelHost(metadata, location, address=settings.ray_address, env=ray_env,
+                              replica_cpus=settings.ray_replica_cpus)
+    else:
+        models = LocalModelHost(metadata, objects)
     provider = RekognitionProvider(metadata, objects, wake_worker=runner.wake,
                                    training_budget_s=settings.training_budget_s, models=models,
                                    training_options=settings.training_options, default_owner=settings.account_id,

@@ -90,6 +90,13 @@ class RayCluster:
         tree = set(self._node_tree(ip))
         return any(pid in tree and cmd.startswith(f"ray::{name}") for pid, _, cmd in _processes())
 
+    def actor_processes(self, name: str) -> int:
+        """How many worker processes on this cluster's nodes are actors of class `name` (idle or busy)."""
+        tree = {pid for ip in ["127.0.0.2", *self.nodes] for pid in self._node_tree(ip)}
+        return sum(1 for pid, _, cmd in _processes()
+                   if pid in tree and (cmd.startswith(f"ray::{name} ") or cmd.startswith(f"ray::{name}.")
+                                       or cmd.strip() == f"ray::{name}"))
+
     def kill_node(self, ip: str) -> None:
         for pid in self._node_tree(ip):
             try:

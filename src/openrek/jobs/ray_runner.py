@@ -17,23 +17,17 @@ to the database by the task itself, as a local worker does.
 from __future__ import annotations
 
 import logging
-import os
 from concurrent.futures import Future
 from typing import Any
 
 from openrek.jobs.runner import InlineJob, LocalJobRunner
 from openrek.jobs.worker import run_job
 from openrek.lifecycle import VersionStatus
+from openrek.ray_connection import connect, disconnect
 from openrek.store.metadata import MetadataStore
 from openrek.stores import StoreLocation
 
 log = logging.getLogger("openrek.jobs")
-
-# What a task's environment carries over from this server's, besides what `env` adds (the master key).
-PASSED_ON = ("OPENREK_S3_ACCESS_KEY_ID", "OPENREK_S3_SECRET_ACCESS_KEY", "OPENREK_S3_SESSION_TOKEN",
-             "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION",
-             "OPENREK_TRAINING_DEVICE")
-
 
 def _train(payload: dict[str, Any], location: StoreLocation) -> dict[str, Any]:
     """The Ray task: one training job, exactly as a local worker process runs it."""
@@ -48,25 +42,21 @@ class RayJobRunner(LocalJobRunner):
                  num_cpus: float = 1.0, num_gpus: float = 0.0, max_retries: int = 1) -> None:
         super().__init__(metadata, location, workers=workers, inline=inline)
         self.address = address
-        self.env = {**{k: os.environ[k] for k in PASSED_ON if os.environ.get(k)}, **env}
+        self.env = env  # the workers' whole environment (`ray_connection.worker_env`)
         self.num_cpus, self.num_gpus, self.max_retries = num_cpus, num_gpus, max_retries
         self._task: Any = None
 
     def _new_pool(self) -> Any:
         import ray
 
-        if not ray.is_initialized():
-            ray.init(address=self.address, namespace="openrek", log_to_driver=False,
-                     runtime_env={"env_vars": self.env}, configure_logging=False)
+        connect(self.address, self.env)
         self._task = ray.remote(_train)
         return None  # no local pool: the cluster is the pool
 
     def stop(self) -> None:
         super().stop()
         try:
-            import ray
-
-            ray.shutdown()
+            disconnect()
         except Exception:  # already gone
             log.debug("ray.shutdown failed", exc_info=True)
 

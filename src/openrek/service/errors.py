@@ -102,3 +102,7 @@ class MalformedPolicyDocumentException(ServiceError):
 
 class ServiceQuotaExceededException(ServiceError):
     code = "ServiceQuotaExceededException"
+
+
+class ProvisionedThroughputExceededException(ServiceError):
+    code = "ProvisionedThroughputExceededException"

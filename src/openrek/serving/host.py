@@ -28,3 +28,7 @@ class ModelHost(Protocol):
     def restore(self) -> None:
         """After a server restart: load again what was running or starting, finish what was stopping."""
         ...
+
+
+class ModelBusy(Exception):
+    """The version's inference units did not answer in time (more requests than they can take)."""

@@ -8,13 +8,17 @@ from openrek import imaging
 from openrek.lifecycle import STARTABLE, VersionStatus, version_message, version_sources
 from openrek.security.kms_errors import KmsError
 from openrek.service.context import RequestContext
-from openrek.service.errors import ResourceInUseException, ResourceNotReadyException
+from openrek.service.errors import (
+    ProvisionedThroughputExceededException,
+    ResourceInUseException,
+    ResourceNotReadyException,
+)
 from openrek.service.rekognition.base import ProviderBase
 from openrek.service.rekognition.images import image_bytes, service_error
 from openrek.service.rekognition.registry import operation
 from openrek.service.rekognition.version_keys import DETAIL as KMS_DETAIL
 from openrek.service.rekognition.version_keys import check_startable
-from openrek.serving.host import ModelHost, ModelNotLoaded
+from openrek.serving.host import ModelBusy, ModelHost, ModelNotLoaded
 from openrek.store.schema import VersionRow
 
 
@@ -90,6 +94,10 @@ class ServingOperations(ProviderBase):
             labels = self._hosting().predict(arn, data, params.get("MinConfidence"), params.get("MaxResults"))
         except ModelNotLoaded:
             raise ResourceNotReadyException(f"The model {row.name} is still loading; try again shortly.") from None
+        except ModelBusy:
+            raise ProvisionedThroughputExceededException(
+                f"The model {row.name}'s inference units did not answer in time: more requests arrive than they "
+                "can take. Retry with backoff, or start the model with a higher MaxInferenceUnits.") from None
         except imaging.ImageError as exc:  # the header was fine, the pixels do not decode
             raise service_error(exc) from None
         return {"CustomLabels": labels}

@@ -1,6 +1,7 @@
 """Training on a real two-node Ray cluster (OPENREK_JOB_ENGINE=ray), with PostgreSQL and SeaweedFS behind the
 server: a version trains as a Ray task on a worker node and is then served; a worker node killed while it
-trains leaves the version trained (Ray's retry on a node that is left) or failed with a reason, never stuck."""
+trains leaves the version trained (Ray's retry on a node that is left) or failed with a reason, never stuck;
+a job no node could ever take fails with the reason after the placement deadline instead of waiting forever."""
 
 from __future__ import annotations
 
@@ -33,8 +34,8 @@ def cluster() -> Iterator[RayCluster]:
         ray.stop()
 
 
-def _server(tmp_path: Path, cluster: RayCluster) -> ServerProcess:
-    env = {"OPENREK_DATABASE_URL": postgres().database_for(f"ray-{uuid.uuid4()}"),
+def _server(tmp_path: Path, cluster: RayCluster, **extra: str) -> ServerProcess:
+    env = {**extra, "OPENREK_DATABASE_URL": postgres().database_for(f"ray-{uuid.uuid4()}"),
            "OPENREK_OBJECT_STORE": s3_store_url(seaweed(), f"ray-{uuid.uuid4()}"), **s3_credentials_env(seaweed()),
            "OPENREK_JOB_ENGINE": "ray", "RAY_ADDRESS": cluster.address, "OPENREK_WORKERS": "2"}
     return ServerProcess(tmp_path / "data", env=env)
@@ -94,3 +95,14 @@ def test_a_worker_node_killed_mid_training_never_leaves_the_version_stuck(tmp_pa
             assert "lost" in version["StatusMessage"], version["StatusMessage"]
         else:
             assert version["Status"] == "TRAINING_COMPLETED"
+
+
+def test_a_job_no_node_can_take_fails_with_the_reason_instead_of_waiting_forever(tmp_path: Path,
+                                                                                 cluster: RayCluster) -> None:
+    with _server(tmp_path, cluster, OPENREK_RAY_NUM_CPUS="64", OPENREK_RAY_PLACEMENT_TIMEOUT_S="3") as server:
+        rek, s3 = client("rekognition", server.endpoint), client("s3", server.endpoint)
+        project, _ = _train(rek, s3, "ray-too-big", per_label=4)
+        version = wait_version(rek, project, "v1", DONE, timeout=120)
+        assert version["Status"] == "TRAINING_FAILED"
+        assert "No node of the Ray cluster has 64 CPUs" in version["StatusMessage"], version["StatusMessage"]
+        assert not any(cluster.running_task(ip, "openrek-train-") for ip in cluster.nodes)

@@ -10,13 +10,19 @@ machines cannot read this one's key file). Metadata and objects must therefore b
 node: PostgreSQL and an S3-compatible store, not SQLite and a directory, once the cluster spans machines.
 
 A node lost while it trains is Ray's to handle: the task is retried once (`max_retries`) on a node that
-is left; if that fails too, the version ends TRAINING_FAILED saying the node was lost. Progress is written
+is left; if that fails too, the version ends TRAINING_FAILED saying the node was lost. Ray itself waits
+forever for a node that can take a task; a task that no live node could ever take (not enough CPUs or GPUs
+on any of them) for `placement_timeout_s` in a row is cancelled, and the version fails saying what it
+asked for. A task merely queued behind others on nodes big enough waits, as on AWS. Progress is written
 to the database by the task itself, as a local worker does.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import threading
+import time
 from concurrent.futures import Future
 from typing import Any
 
@@ -29,6 +35,8 @@ from openrek.stores import StoreLocation
 
 log = logging.getLogger("openrek.jobs")
 
+PLACEMENT_CHECK_S = 2.0
+
 def _train(payload: dict[str, Any], location: StoreLocation) -> dict[str, Any]:
     """The Ray task: one training job, exactly as a local worker process runs it."""
     return run_job(payload, location)
@@ -39,19 +47,73 @@ class RayJobRunner(LocalJobRunner):
 
     def __init__(self, metadata: MetadataStore, location: StoreLocation, *, address: str,
                  env: dict[str, str], workers: int = 2, inline: dict[str, InlineJob] | None = None,
-                 num_cpus: float = 1.0, num_gpus: float = 0.0, max_retries: int = 1) -> None:
+                 num_cpus: float = 1.0, num_gpus: float = 0.0, max_retries: int = 1,
+                 placement_timeout_s: float | None = None) -> None:
         super().__init__(metadata, location, workers=workers, inline=inline)
         self.address = address
         self.env = env  # the workers' whole environment (`ray_connection.worker_env`)
         self.num_cpus, self.num_gpus, self.max_retries = num_cpus, num_gpus, max_retries
+        self.placement_timeout_s = (float(os.environ.get("OPENREK_RAY_PLACEMENT_TIMEOUT_S") or 300)
+                                    if placement_timeout_s is None else placement_timeout_s)
         self._task: Any = None
+        self._waiting: dict[int, Any] = {}  # job id -> the task's ObjectRef, until it ends
+        self._unplaceable: dict[int, str] = {}  # job id -> why its task was cancelled
+        self._watch_lock = threading.Lock()
+        self._watcher: threading.Thread | None = None
 
     def _new_pool(self) -> Any:
         import ray
 
         connect(self.address, self.env)
         self._task = ray.remote(_train)
+        if self._watcher is None:
+            self._watcher = threading.Thread(target=self._watch_placement, name="openrek-ray-placement",
+                                             daemon=True)
+            self._watcher.start()
         return None  # no local pool: the cluster is the pool
+
+    def _fits_a_node(self) -> bool:
+        """Whether some live node has, in all, the CPUs and GPUs a training task asks for."""
+        import ray
+
+        for node in ray.nodes():
+            total = node.get("Resources") or {}
+            if node.get("Alive") and total.get("CPU", 0) >= self.num_cpus and total.get("GPU", 0) >= self.num_gpus:
+                return True
+        return False
+
+    def _watch_placement(self) -> None:
+        import ray
+
+        unfit_since: float | None = None
+        while not self._stop.wait(PLACEMENT_CHECK_S):
+            with self._watch_lock:
+                waiting = dict(self._waiting)
+            if not waiting:
+                unfit_since = None
+                continue
+            try:
+                fits = self._fits_a_node()
+            except Exception:  # the cluster is unreachable right now: Ray's own errors will say so
+                log.debug("could not list the Ray cluster's nodes", exc_info=True)
+                continue
+            now = time.monotonic()
+            if fits:
+                unfit_since = None
+                continue
+            unfit_since = now if unfit_since is None else unfit_since
+            if now - unfit_since < self.placement_timeout_s:
+                continue
+            reason = (f"No node of the Ray cluster has {self.num_cpus:g} CPUs and {self.num_gpus:g} GPUs for it "
+                      f"(OPENREK_RAY_NUM_CPUS / OPENREK_RAY_NUM_GPUS), and none came within "
+                      f"{self.placement_timeout_s:g} s. Add such a node, or ask for less, then create a new "
+                      "version to train again.")
+            for job_id, ref in waiting.items():
+                self._unplaceable[job_id] = reason
+                try:
+                    ray.cancel(ref, force=True)
+                except Exception:
+                    log.exception("could not cancel the unplaceable task of job %s", job_id)
 
     def stop(self) -> None:
         super().stop()
@@ -66,6 +128,8 @@ class RayJobRunner(LocalJobRunner):
                                      retry_exceptions=False, name=f"openrek-train-{job_id}").remote(
                 payload, self.location)
             future: Future = ref.future()
+            with self._watch_lock:
+                self._waiting[job_id] = ref
         except Exception as exc:
             log.exception("could not submit job %s to the Ray cluster", job_id)
             self.metadata.requeue_job(job_id, f"the Ray cluster did not take the job ({type(exc).__name__}); "
@@ -74,9 +138,17 @@ class RayJobRunner(LocalJobRunner):
             return
         future.add_done_callback(lambda f: self._finished(f, job_id, version_arn, None))
 
-    def _lost_worker_outcome(self, exc: BaseException, pool: Any) -> dict[str, Any] | None:
+    def _finished(self, future: Future, job_id: int, version_arn: str, pool: Any) -> None:
+        with self._watch_lock:
+            self._waiting.pop(job_id, None)
+        super()._finished(future, job_id, version_arn, pool)
+
+    def _lost_worker_outcome(self, exc: BaseException, pool: Any, job_id: int) -> dict[str, Any] | None:
         import ray.exceptions as rex
 
+        unplaceable = self._unplaceable.pop(job_id, None)
+        if unplaceable is not None:
+            return {"status": VersionStatus.TRAINING_FAILED.value, "status_message": unplaceable}
         if isinstance(exc, rex.RayTaskError):
             return None  # the job itself failed: the generic message carries its cause
         lost = (rex.NodeDiedError, rex.WorkerCrashedError, rex.LocalRayletDiedError, rex.RaySystemError,

@@ -240,7 +240,7 @@ class LocalJobRunner:
         self.metadata.requeue_job(job_id, "no training worker could be started; queued again")
         self._slots.release()
 
-    def _lost_worker_outcome(self, exc: BaseException, pool: Any) -> dict[str, Any] | None:
+    def _lost_worker_outcome(self, exc: BaseException, pool: Any, job_id: int) -> dict[str, Any] | None:
         """The outcome when `exc` says the worker itself was lost (not the job's own failure), else None."""
         if not isinstance(exc, BrokenProcessPool):
             return None
@@ -255,7 +255,7 @@ class LocalJobRunner:
             if future.cancelled() or self._stop.is_set() and future.exception() is not None:
                 return  # server stopping: leave the job RUNNING, recovery requeues it
             exc = future.exception()
-            lost = self._lost_worker_outcome(exc, pool) if exc is not None else None
+            lost = self._lost_worker_outcome(exc, pool, job_id) if exc is not None else None
             if lost is not None:
                 outcome = lost
             elif exc is not None:

@@ -21,8 +21,8 @@ demo: setup
 	$(PY) scripts/demo.py
 
 # The end-to-end flows (control plane, datasets, training and serving, restarts) once more on the scale-out
-# engines: a real PostgreSQL (pgserver's binaries) and a real SeaweedFS S3 gateway, both started by the
-# tests; about 2 minutes on 2 cores. More flows pass there too (tests/e2e/test_awscli.py, test_model_export.py,
+# engines: a real PostgreSQL (pgserver's binaries), a real SeaweedFS S3 gateway and a Ray cluster (a head and
+# two worker nodes) that trains and serves, all started by the tests; about 3 minutes on 2 cores. More flows pass there too (tests/e2e/test_awscli.py, test_model_export.py,
 # test_datasets_command.py, tests/api/test_internal_bucket.py): add them with BACKEND_FLOWS=...
 BACKEND_FLOWS ?= tests/api/test_custom_labels_flow.py tests/api/test_datasets_flow.py \
 	tests/e2e/test_training_flow.py tests/api/test_restart.py
@@ -33,7 +33,8 @@ test: setup
 	$(MAKE) --no-print-directory test-backends
 
 test-backends: setup
-	OPENREK_TEST_DATABASE=postgresql OPENREK_TEST_OBJECT_STORE=s3 $(VENV)/bin/pytest -q -p no:cacheprovider $(BACKEND_FLOWS)
+	OPENREK_TEST_DATABASE=postgresql OPENREK_TEST_OBJECT_STORE=s3 OPENREK_TEST_JOB_ENGINE=ray \
+		$(VENV)/bin/pytest -q -p no:cacheprovider $(BACKEND_FLOWS)
 
 test-fast: setup
 	$(VENV)/bin/ruff check src tests bench scripts

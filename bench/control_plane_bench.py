@@ -118,10 +118,12 @@ def raw_client_process(n: int, calls: int, endpoint: str, project: str, assets: 
     return creates, describes
 
 
-def run(clients: int, calls: int, lean: bool = False, open_mode: bool = False) -> None:
+def run(clients: int, calls: int, lean: bool = False, open_mode: bool = False,
+        env: dict[str, str] | None = None) -> dict[str, list[float]]:
+    """Prints the table; returns each operation's latencies (ms). `env` configures the server (its stores)."""
     # The server verifies every signature (its root keys are the clients' CREDENTIALS) unless open_mode.
     auth = ["--auth", "off" if open_mode else "on"]
-    with tempfile.TemporaryDirectory() as tmp, ServerProcess(Path(tmp) / "data", args=auth) as server:
+    with tempfile.TemporaryDirectory() as tmp, ServerProcess(Path(tmp) / "data", args=auth, env=env) as server:
         time.sleep(1.0)
         idle = rss_mib(server.proc.pid)  # type: ignore[union-attr]
         setup_rek = client("rekognition", server.endpoint)
@@ -153,6 +155,7 @@ def run(clients: int, calls: int, lean: bool = False, open_mode: bool = False) -
     print(f"server CPU: {server_cpu:.1f} s of {wall:.1f} s wall on {os.cpu_count()} cores, "
           f"{server_cpu / (2 * clients * calls) * 1000:.2f} ms per call")
     print(f"server RSS: idle {idle:.0f} MiB, after the run {busy:.0f} MiB")
+    return timings
 
 
 def main() -> None:

@@ -9,12 +9,20 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.backends import stop_ray_models
 from tests.support.clients import client
 from tests.support.server import ServerProcess
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "secret")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _no_models_left_on_ray() -> Iterator[None]:
+    """On the Ray engine, a model a module left running (its server gone) does not serve on into the next."""
+    yield
+    stop_ray_models()
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ model placed through one API server is found by name through any other.
 from __future__ import annotations
 
 import os
+import signal
 import threading
 
 NAMESPACE = "openrek"
@@ -31,9 +32,18 @@ def connect(address: str, env: dict[str, str]) -> None:
     import ray
 
     with _lock:
-        if not ray.is_initialized():
+        if ray.is_initialized():
+            return
+        # ray.init replaces the SIGTERM handler with one that exits at once (status 15); the server's own
+        # handler (uvicorn's graceful shutdown) is put back.
+        main = threading.current_thread() is threading.main_thread()
+        kept = signal.getsignal(signal.SIGTERM) if main else None
+        try:
             ray.init(address=address, namespace=NAMESPACE, log_to_driver=False,
                      runtime_env={"env_vars": env}, configure_logging=False)
+        finally:
+            if main and kept is not None:
+                signal.signal(signal.SIGTERM, kept)
 
 
 def disconnect() -> None:

@@ -77,6 +77,17 @@ def test_a_version_trains_as_a_ray_task_on_a_worker_node_and_serves(tmp_path: Pa
         assert labels and labels[0]["Name"] in {"red", "blue", "green"}
 
 
+def test_a_job_no_node_can_take_fails_with_the_reason_instead_of_waiting_forever(tmp_path: Path,
+                                                                                 cluster: RayCluster) -> None:
+    with _server(tmp_path, cluster, OPENREK_RAY_NUM_CPUS="64", OPENREK_RAY_PLACEMENT_TIMEOUT_S="3") as server:
+        rek, s3 = client("rekognition", server.endpoint), client("s3", server.endpoint)
+        project, _ = _train(rek, s3, "ray-too-big", per_label=4)
+        version = wait_version(rek, project, "v1", DONE, timeout=120)
+        assert version["Status"] == "TRAINING_FAILED"
+        assert "No node of the Ray cluster has 64 CPUs" in version["StatusMessage"], version["StatusMessage"]
+        assert not any(cluster.running_task(ip, "openrek-train-") for ip in cluster.nodes)
+
+
 def test_a_worker_node_killed_mid_training_never_leaves_the_version_stuck(tmp_path: Path,
                                                                           cluster: RayCluster) -> None:
     with _server(tmp_path, cluster) as server:
@@ -96,13 +107,3 @@ def test_a_worker_node_killed_mid_training_never_leaves_the_version_stuck(tmp_pa
         else:
             assert version["Status"] == "TRAINING_COMPLETED"
 
-
-def test_a_job_no_node_can_take_fails_with_the_reason_instead_of_waiting_forever(tmp_path: Path,
-                                                                                 cluster: RayCluster) -> None:
-    with _server(tmp_path, cluster, OPENREK_RAY_NUM_CPUS="64", OPENREK_RAY_PLACEMENT_TIMEOUT_S="3") as server:
-        rek, s3 = client("rekognition", server.endpoint), client("s3", server.endpoint)
-        project, _ = _train(rek, s3, "ray-too-big", per_label=4)
-        version = wait_version(rek, project, "v1", DONE, timeout=120)
-        assert version["Status"] == "TRAINING_FAILED"
-        assert "No node of the Ray cluster has 64 CPUs" in version["StatusMessage"], version["StatusMessage"]
-        assert not any(cluster.running_task(ip, "openrek-train-") for ip in cluster.nodes)

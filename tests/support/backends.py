@@ -1,6 +1,8 @@
-"""Which backends the test servers run on: the embedded defaults (SQLite and a directory in the data dir),
-or, with OPENREK_TEST_DATABASE=postgresql, a PostgreSQL server and, with OPENREK_TEST_OBJECT_STORE=s3, a
-SeaweedFS S3 gateway, each started once for the test run and stopped when it ends.
+"""Which backends the test servers run on: the embedded defaults (SQLite and a directory in the data dir,
+the local process pool and in-process models), or, with OPENREK_TEST_DATABASE=postgresql, a PostgreSQL
+server, with OPENREK_TEST_OBJECT_STORE=s3, a SeaweedFS S3 gateway and, with OPENREK_TEST_JOB_ENGINE=ray, a
+Ray cluster (a head with no CPUs and two 1-CPU worker nodes) that trains and serves, each started once for
+the test run and stopped when it ends.
 
 Test code asks here for a data dir's database URL and object store location, so a test that opens a
 server's stores itself reads what that server wrote, whichever backends it runs on. Each data dir gets its
@@ -16,11 +18,13 @@ import threading
 from pathlib import Path
 
 from tests.support.postgres import PostgresServer
+from tests.support.ray_cluster import RayCluster
 from tests.support.seaweedfs import SeaweedServer
 
 _lock = threading.Lock()
 _postgres: list[PostgresServer] = []
 _seaweed: list[SeaweedServer] = []
+_ray: list[RayCluster] = []
 
 
 def _kind(variable: str, choices: tuple[str, str]) -> str:
@@ -87,6 +91,30 @@ def object_store_url(data_dir: Path) -> str:
     return str(data_dir / "s3")
 
 
+def job_engine_kind() -> str:
+    return _kind("OPENREK_TEST_JOB_ENGINE", ("local", "ray"))
+
+
+def ray_cluster() -> RayCluster:
+    """The run's Ray cluster, started on first use and stopped when the run ends."""
+    with _lock:
+        if not _ray:
+            cluster = RayCluster(head_cpus=0).start()
+            atexit.register(cluster.stop)
+            cluster.add_node(cpus=1)
+            cluster.add_node(cpus=1)
+            _ray.append(cluster)
+        return _ray[0]
+
+
+def stop_ray_models() -> None:
+    """Ends the models the tests left running on the run's Ray cluster (if it was started)."""
+    with _lock:
+        clusters = list(_ray)
+    for cluster in clusters:
+        cluster.stop_models()
+
+
 def server_env(data_dir: Path) -> dict[str, str]:
     """What a server process needs in its environment to use the run's backends (nothing for the default)."""
     env: dict[str, str] = {}
@@ -95,4 +123,8 @@ def server_env(data_dir: Path) -> dict[str, str]:
     if object_store_kind() == "s3":
         env["OPENREK_OBJECT_STORE"] = object_store_url(data_dir)
         env.update(s3_credentials_env(seaweed()))
+    if job_engine_kind() == "ray":
+        # Replicas ask for no CPUs here: a model a test leaves running must not starve later tests' training.
+        env.update({"OPENREK_JOB_ENGINE": "ray", "RAY_ADDRESS": ray_cluster().address,
+                    "OPENREK_RAY_REPLICA_CPUS": "0"})
     return env

@@ -75,6 +75,8 @@ def test_a_version_trains_as_a_ray_task_on_a_worker_node_and_serves(tmp_path: Pa
         labels = rek.detect_custom_labels(ProjectVersionArn=arn, MinConfidence=0,
                                           Image={"Bytes": shape_image("red", 4242, size=64)})["CustomLabels"]
         assert labels and labels[0]["Name"] in {"red", "blue", "green"}
+        rek.stop_project_version(ProjectVersionArn=arn)  # its replica holds the node's CPU until then
+        wait_version(rek, project, "v1", {"STOPPED"}, timeout=60)
 
 
 def test_a_job_no_node_can_take_fails_with_the_reason_instead_of_waiting_forever(tmp_path: Path,

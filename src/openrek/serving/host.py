@@ -6,7 +6,11 @@ reason), drops it on stop, answers predictions, and after a restart brings back 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
+
+from openrek.lifecycle import VersionStatus, version_sources
+from openrek.store.metadata import MetadataStore
 
 
 class ModelNotLoaded(Exception):
@@ -32,3 +36,23 @@ class ModelHost(Protocol):
 
 class ModelBusy(Exception):
     """The version's inference units did not answer in time (more requests than they can take)."""
+
+
+def restore_models(metadata: MetadataStore, host: ModelHost, why: str,
+                   still_serving: Callable[[str], bool] = lambda arn: False) -> None:
+    """A host's `restore`: a RUNNING version not `still_serving` goes back to STARTING (saying `why`) and,
+    like a STARTING one, is started again; one without an artifact FAILS; STOPPING ones are stopped."""
+    for row in metadata.versions_in_status([VersionStatus.RUNNING, VersionStatus.STARTING]):
+        model = (row.details or {}).get("model")
+        if not model:
+            metadata.transition_version(row.arn, version_sources(VersionStatus.FAILED), VersionStatus.FAILED,
+                                        status_message="The model artifact is missing.")
+            continue
+        if row.status == VersionStatus.RUNNING:
+            if still_serving(row.arn):
+                continue
+            metadata.transition_version(row.arn, [VersionStatus.RUNNING], VersionStatus.STARTING,
+                                        status_message=f"The model is starting ({why}).")
+        host.start(row.arn, model["artifact"])
+    for row in metadata.versions_in_status([VersionStatus.STOPPING]):
+        host.stop(row.arn)

@@ -12,7 +12,7 @@ import threading
 from typing import Any, Protocol
 
 from openrek.lifecycle import VersionStatus, version_message, version_sources
-from openrek.serving.host import ModelNotLoaded
+from openrek.serving.host import ModelNotLoaded, restore_models
 from openrek.store.metadata import MetadataStore
 from openrek.store.objects import ObjectStore
 from openrek.training.request import S3Ref
@@ -77,14 +77,4 @@ class LocalModelHost:
 
     def restore(self) -> None:
         """After a restart: load again what was running or starting; finish what was stopping."""
-        for row in self.metadata.versions_in_status([VersionStatus.RUNNING, VersionStatus.STARTING]):
-            model = (row.details or {}).get("model")
-            if not model:
-                self.metadata.transition_version(row.arn, version_sources(VersionStatus.FAILED), VersionStatus.FAILED,
-                                                 status_message="The model artifact is missing.")
-                continue
-            self.metadata.transition_version(row.arn, [VersionStatus.RUNNING], VersionStatus.STARTING,
-                                             status_message="The model is starting (server restarted).")
-            self.start(row.arn, model["artifact"])
-        for row in self.metadata.versions_in_status([VersionStatus.STOPPING]):
-            self.stop(row.arn)
+        restore_models(self.metadata, self, "server restarted")

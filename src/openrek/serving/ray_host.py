@@ -17,7 +17,7 @@ from typing import Any
 from openrek import imaging
 from openrek.lifecycle import VersionStatus, version_message, version_sources
 from openrek.ray_connection import NAMESPACE, connect
-from openrek.serving.host import ModelBusy, ModelNotLoaded
+from openrek.serving.host import ModelBusy, ModelNotLoaded, restore_models
 from openrek.serving.scaling import ScalingPolicy
 from openrek.store.metadata import MetadataStore
 from openrek.stores import StoreLocation
@@ -141,24 +141,16 @@ class RayModelHost:
 
     def restore(self) -> None:
         """At server start: a RUNNING or STARTING version without a deployment on the cluster (the cluster
-        was restarted, or the server placing it died) is placed again; STOPPING ones are stopped."""
-        for row in self.metadata.versions_in_status([VersionStatus.RUNNING, VersionStatus.STARTING]):
-            model = (row.details or {}).get("model")
-            if not model:
-                self.metadata.transition_version(row.arn, version_sources(VersionStatus.FAILED), VersionStatus.FAILED,
-                                                 status_message="The model artifact is missing.")
-                continue
-            if row.status == VersionStatus.RUNNING:
-                try:
-                    self._handle(row.arn, fresh=True)
-                    continue  # serving already, placed by this or another server
-                except ModelNotLoaded:
-                    self.metadata.transition_version(
-                        row.arn, [VersionStatus.RUNNING], VersionStatus.STARTING,
-                        status_message="The model is starting (its Ray deployment was gone).")
-            self.start(row.arn, model["artifact"])  # a STARTING one joins the deployment already placed, if any
-        for row in self.metadata.versions_in_status([VersionStatus.STOPPING]):
-            self.stop(row.arn)
+        was restarted, or the server placing it died) is placed again (a STARTING one joins the deployment
+        already placed, if any); STOPPING ones are stopped."""
+        restore_models(self.metadata, self, "its Ray deployment was gone", still_serving=self._placed)
+
+    def _placed(self, version_arn: str) -> bool:
+        try:
+            self._handle(version_arn, fresh=True)
+            return True
+        except ModelNotLoaded:
+            return False
 
 
 def _reason(exc: BaseException) -> str:

@@ -58,12 +58,23 @@ def test_the_clock_only_caps_it_and_says_so() -> None:
 
 def test_the_ladder_judges_the_tuned_candidates_on_fold_zero() -> None:
     train = classification_examples(10, seed=23)
-    cfg = ClassifierConfig(image_size=64, backbones=("mobilenet_v2",), fine_tune=FineTuneConfig(epochs=2))
+    cfg = ClassifierConfig(image_size=64, backbones=("mobilenet_v2",),
+                           fine_tune=FineTuneConfig(epochs=2, longer_epochs=(4,)))
     model = ImageLevelTrainer(LABELS, False, cfg).fit(train, Budget(120))
     tuned = model.info["fine_tune"]
     assert set(tuned["validation"]) == {"frozen", "fine-tune", "blend"}
     assert tuned["validation_images"] == 6  # fold 0 of 5 over 30 images, stratified
     assert tuned["chosen"] in ("frozen", "fine-tune", "blend")
+    # The longer run is tried only after the shorter one won, and the length kept is one that won.
+    lengths = tuned["lengths"]
+    assert lengths[0]["epochs"] == 2 and [r["epochs"] for r in lengths] in ([2], [2, 4])
+    assert len(lengths) == 1 or lengths[0]["won"]
+    if tuned["chosen"] == "frozen":
+        assert not lengths[0]["won"] and "epochs" not in tuned
+    else:
+        won = [r["epochs"] for r in lengths if r["won"]]
+        assert tuned["epochs"] == won[-1]
+        assert tuned["final_steps"] == planned_steps(30, FineTuneConfig(epochs=won[-1]))
     expected = {"frozen": ("probe", "ensemble"), "fine-tune": ("fine-tune",),
                 "blend": ("probe+fine-tune", "ensemble+fine-tune")}[tuned["chosen"]]
     assert model.info["candidate"] in expected

@@ -15,7 +15,7 @@ import logging
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -294,8 +294,10 @@ class ImageLevelTrainer:
                         ) -> tuple[dict[str, object], tuple[PooledFeatures, LinearHead] | None]:
         """Fine-tune the probe on folds 1..k-1 and judge it on fold 0 — alone, and averaged with the frozen
         winner as the exported model would average them — against the frozen winner's out-of-fold
-        answers there (the same images, unseen by all three). Returns the facts and, when a tuned
-        candidate wins, the fine-tuned member refitted on every training image (else None)."""
+        answers there (the same images, unseen by all of them). When a tuned candidate wins, each longer
+        length in `longer_epochs` is tried the same way and kept only if it beats the shorter one's
+        winner there. Returns the facts and, when a tuned candidate wins, the fine-tuned member refitted
+        on every training image at the chosen length (else None)."""
         cfg = self.config
         ft = cfg.fine_tune
         assert ft is not None
@@ -303,41 +305,61 @@ class ImageLevelTrainer:
         fit_rows, val_rows = np.flatnonzero(ids != 0), np.flatnonzero(ids == 0)
         # Seconds per image forward, from the features just computed (original + mirrored views).
         per_image = member_seconds / max(1, 2 * len(train))
-        estimate = 1.5 * per_image * ft.batch_size * (planned_steps(len(fit_rows), ft) + planned_steps(len(train), ft))
-        facts: dict[str, object] = {"estimated_seconds": round(estimate, 1)}
-        if estimate > cfg.fine_tune_budget_share * budget.remaining():
-            facts["skipped"] = "time budget"
-            self.progress(f"fine-tuning skipped: about {estimate:.0f} s, over the time budget's share")
+        frozen_score = self._score(frozen_oof[val_rows], y[val_rows])
+        facts: dict[str, object] = {"validation_images": len(val_rows), "chosen": "frozen"}
+        lengths: list[dict[str, object]] = []
+        # Seconds a step: guessed from the forward passes until a run has measured it.
+        per_step = 1.5 * per_image * ft.batch_size
+        reference, kept, budget_hit = frozen_score, None, False
+        for epochs in (ft.epochs, *ft.longer_epochs):
+            run_cfg = replace(ft, epochs=epochs)
+            estimate = per_step * (planned_steps(len(fit_rows), run_cfg) + planned_steps(len(train), run_cfg))
+            if estimate > cfg.fine_tune_budget_share * budget.remaining():
+                skipped = f"{epochs:g} passes: about {estimate:.0f} s, over the time budget's share"
+                facts["skipped" if not lengths else "longer_skipped"] = "time budget"
+                self.progress(f"fine-tuning skipped at {skipped}")
+                break
+            features, head = self._tunable_probe(member, fit_rows, c, y)
+            run = fine_tune(features, head, [images[i] for i in fit_rows], y[fit_rows], self.multi_label,
+                            cfg.image_size, run_cfg, cfg.fine_tune_budget_share * budget.remaining(), device,
+                            self.progress)
+            budget_hit = budget_hit or run.budget_hit
+            if run.steps:
+                per_step = 1.1 * run.seconds / run.steps
+            tuned_p = self._tuned_probabilities(run.features, run.head, [images[i] for i in val_rows], device)
+            blend_p = (frozen_members * frozen_oof[val_rows] + tuned_p) / (frozen_members + 1)
+            judged = {"fine-tune": self._score(tuned_p, y[val_rows]), "blend": self._score(blend_p, y[val_rows])}
+            if not lengths:
+                judged = {"frozen": frozen_score, **judged}
+            # One small fold is a noisy judge: a tuned candidate must beat the reference (the frozen
+            # winner, then the shorter length's winner) on both F1 and log-loss; between the two tuned
+            # ones, F1 then log-loss decides.
+            winners = [n for n in ("fine-tune", "blend")
+                       if round(judged[n][0], 4) > round(reference[0], 4) and judged[n][1] < reference[1]]
+            pick = max(winners, key=lambda n: (round(judged[n][0], 4), -judged[n][1])) if winners else None
+            lengths.append({"epochs": epochs, "validation": {n: {"f1": round(f, 4), "log_loss": round(loss, 4)}
+                                                             for n, (f, loss) in judged.items()},
+                            "steps": run.steps, "planned_steps": run.planned_steps, "seconds": run.seconds,
+                            "estimated_seconds": round(estimate, 1), "won": pick is not None})
+            self.progress(f"on fold 0 after {epochs:g} passes: "
+                          + ", ".join(f"{n} F1 {f:.3f} (log-loss {loss:.3f})" for n, (f, loss) in judged.items())
+                          + f" — {pick or ('frozen' if kept is None else 'the shorter run')} chosen")
+            if pick is None:
+                break
+            reference, kept = judged[pick], (pick, run_cfg)
+        first = lengths[0] if lengths else {}
+        # The first length's judgement keeps its flat form (frozen, fine-tune, blend at `epochs`).
+        facts.update({k: first[k] for k in ("validation", "steps", "planned_steps", "seconds", "estimated_seconds")
+                      if k in first})
+        facts.update({"lengths": lengths, "budget_hit": budget_hit})
+        if kept is None:
             return facts, None
-        seconds = cfg.fine_tune_budget_share * budget.remaining()
-        features, head = self._tunable_probe(member, fit_rows, c, y)
-        run = fine_tune(features, head, [images[i] for i in fit_rows], y[fit_rows], self.multi_label,
-                        cfg.image_size, ft, seconds, device, self.progress)
-        tuned_p = self._tuned_probabilities(run.features, run.head, [images[i] for i in val_rows], device)
-        frozen_p = frozen_oof[val_rows]
-        blend_p = (frozen_members * frozen_p + tuned_p) / (frozen_members + 1)
-        judged = {name: self._score(p, y[val_rows])
-                  for name, p in (("frozen", frozen_p), ("fine-tune", tuned_p), ("blend", blend_p))}
-        frozen_f1, frozen_loss = judged["frozen"]
-        # One small fold is a noisy judge: a tuned candidate must beat the frozen winner on both F1 and
-        # log-loss; between the two tuned ones, F1 then log-loss decides.
-        winners = [n for n in ("fine-tune", "blend")
-                   if round(judged[n][0], 4) > round(frozen_f1, 4) and judged[n][1] < frozen_loss]
-        chosen = max(winners, key=lambda n: (round(judged[n][0], 4), -judged[n][1])) if winners else "frozen"
-        facts.update({"validation": {n: {"f1": round(f, 4), "log_loss": round(loss, 4)}
-                                     for n, (f, loss) in judged.items()},
-                      "validation_images": len(val_rows), "steps": run.steps, "planned_steps": run.planned_steps,
-                      "seconds": run.seconds, "budget_hit": run.budget_hit, "chosen": chosen})
-        self.progress("on fold 0: " + ", ".join(f"{n} F1 {f:.3f} (log-loss {loss:.3f})"
-                                                  for n, (f, loss) in judged.items()) + f" — {chosen} chosen")
-        if chosen == "frozen":
-            return facts, None
-        all_rows = np.arange(len(train))
-        features, head = self._tunable_probe(member, all_rows, c, y)
-        final = fine_tune(features, head, images, y, self.multi_label, cfg.image_size, ft,
+        chosen, run_cfg = kept
+        features, head = self._tunable_probe(member, np.arange(len(train)), c, y)
+        final = fine_tune(features, head, images, y, self.multi_label, cfg.image_size, run_cfg,
                           cfg.fine_tune_budget_share * budget.remaining(), device, self.progress)
-        facts.update({"final_steps": final.steps, "final_seconds": final.seconds,
-                      "budget_hit": run.budget_hit or final.budget_hit})
+        facts.update({"chosen": chosen, "epochs": run_cfg.epochs, "final_steps": final.steps,
+                      "final_seconds": final.seconds, "budget_hit": budget_hit or final.budget_hit})
         return facts, (final.features, final.head)
 
     def _tunable_probe(self, member: _Member, rows: np.ndarray, c: float,

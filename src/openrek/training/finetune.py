@@ -33,6 +33,9 @@ class FineTuneConfig:
 
     trainable_blocks: int = 5  # MobileNetV2: blocks 14..18 (the stride-32 stages) learn, the rest stays
     epochs: float = 12.0
+    # Where `epochs` passes beat the frozen heads, the ladder tries these longer runs too, each kept only
+    # when it beats the shorter one on the same validation fold (classifier.py).
+    longer_epochs: tuple[float, ...] = (30.0,)
     most_steps: int = 800  # big sets: at most this many steps
     batch_size: int = 32
     head_lr: float = 1e-3

@@ -29,7 +29,7 @@ BACKEND_FLOWS ?= tests/api/test_custom_labels_flow.py tests/api/test_datasets_fl
 
 test: setup
 	$(VENV)/bin/ruff check src tests bench scripts
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q --durations=30
 	$(MAKE) --no-print-directory test-backends
 
 test-backends: setup

@@ -296,9 +296,10 @@ def test_the_job_contract_refuses_what_it_does_not_know() -> None:
     from openrek.training.request import ContractError, TrainingOptions
 
     request = _request("contract", "train.manifest", None, {})
-    request.options = TrainingOptions.from_dict({"image_size": 96, "backbones": ["mobilenet_v2"]})
+    request.options = TrainingOptions.from_dict({"image_size": 96, "backbones": ["mobilenet_v2"],
+                                                 "detector_sizes": [320, 640]})
     payload = request.to_payload()
-    assert payload["options"] == {"image_size": 96, "backbones": ["mobilenet_v2"]}
+    assert payload["options"] == {"image_size": 96, "backbones": ["mobilenet_v2"], "detector_sizes": [320, 640]}
     assert TrainingRequest.from_payload(json.loads(json.dumps(payload))) == request
     with pytest.raises(ContractError, match="payload: budget is not known to this openrek"):
         TrainingRequest.from_payload({**payload, "budget": 5})

@@ -13,7 +13,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -39,7 +39,14 @@ class DetectorConfig:
     """Knobs of the FCOS trainer; defaults are the measured CPU recipe."""
 
     backbone: str = "mobilenet_v2"
-    image_size: int = 320
+    # The square input side; None: chosen from the training boxes (`choose_image_size`): the side at which
+    # the `box_quantile` of boxes' shorter sides spans `smallest_box_px` pixels, within `size_range`.
+    # The range is 320 only by default: on coco128 (a quarter of the boxes under 3 % of the image) the
+    # rule's 576 px reached F1 0.004 in the planned steps against 0.10 at 320 px (2 CPU cores, 2026-12-04).
+    image_size: int | None = None
+    size_range: tuple[int, int] = (320, 320)
+    box_quantile: float = 0.25
+    smallest_box_px: float = 16.0
     fpn_channels: int = 96
     channels_last: bool = True  # faster oneDNN convolutions on CPU
     reg_bias_init: float = 2.0  # initial box half-size, in anchor sizes (keeps the ReLU'd head alive)
@@ -119,6 +126,22 @@ def _frozen_rest(module: nn.Module) -> nn.Module:
         else:
             _frozen_rest(child)
     return module
+
+
+def choose_image_size(examples: Sequence[Example], labels: Sequence[str], cfg: DetectorConfig) -> tuple[int, float | None]:
+    """(input side, the box quantile it was chosen from): the smallest multiple of 32 at which the
+    `box_quantile` of the boxes' shorter sides — as shares of the squashed square image — spans
+    `smallest_box_px` pixels (stride 8, the finest level, then sees two cells across such a box), within
+    `size_range`. Larger inputs cost about their area in time a step, so only sets of small boxes get them."""
+    lo, hi = cfg.size_range
+    sides = [np.minimum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) for b in (box_ratios(ex, labels)[0] for ex in examples)]
+    flat = np.concatenate(sides) if sides else np.zeros(0)
+    flat = flat[flat > 0]
+    if not len(flat):
+        return lo, None
+    q = float(np.quantile(flat, cfg.box_quantile))
+    size = 32 * math.ceil(cfg.smallest_box_px / q / 32)
+    return int(min(hi, max(lo, size))), round(q, 4)
 
 
 def build_fcos(num_classes: int, cfg: DetectorConfig, pretrained: bool = True) -> FCOS:
@@ -231,6 +254,12 @@ class DetectorTrainer:
         """Train on `train` less a validation split carved from it; the checkpoint and early stop are
         chosen on that split. The test set never reaches this method."""
         cfg = self.config
+        quantile = None
+        if cfg.image_size is None:
+            size, quantile = choose_image_size(train, self.labels, cfg)
+            cfg = replace(cfg, image_size=size)
+            self.progress(f"input {size} px, from the boxes: {cfg.box_quantile:.0%} of them are narrower than "
+                          f"{quantile:.1%} of the image" if quantile is not None else f"input {size} px")
         torch.manual_seed(cfg.seed)
         rng = np.random.default_rng(cfg.seed)
         device = pick_device(cfg.device)
@@ -238,6 +267,7 @@ class DetectorTrainer:
         if cfg.channels_last:
             model = model.to(memory_format=torch.channels_last)
         size = cfg.image_size
+        assert size is not None
         fit_ids, val_ids = (holdout(train, cfg.validation_fraction, cfg.seed, minimum=2)
                             if len(train) >= cfg.min_images_to_validate else (list(range(len(train))), []))
         fitting = [train[i] for i in fit_ids]
@@ -317,6 +347,8 @@ class DetectorTrainer:
                 "budget_hit": budget_hit,
                 "history": history,
                 "backbone": cfg.backbone,
+                "image_size": size,
+                "box_side_quantile": quantile,
             },
             list(fit_ids),
             list(val_ids),

@@ -135,7 +135,7 @@ def run_training(
     task = task_of(prepared)
     labels = list(prepared.labels)
     say(f"loading images: {len(prepared.train)} training, {len(prepared.test)} testing ({task})")
-    keep = 2 * max(options.image_size, options.detector_image_size)
+    keep = 2 * max(options.image_size, options.detector_image_size or max(options.detector_sizes))
     say("copying the images into the service")
     try:
         train_records = copy_images(objects, prepared.train, request.artifact_bucket, request.artifact_prefix)

@@ -30,7 +30,8 @@ class TrainingOptions:
     image_size: int = 224
     backbones: tuple[str, ...] = ("mobilenet_v2", "mobilenet_v2_deepsort")
     detector_backbone: str = "mobilenet_v2"
-    detector_image_size: int = 320
+    detector_image_size: int | None = None  # None: chosen from the training boxes, within detector_sizes
+    detector_sizes: tuple[int, int] = (320, 320)  # widen (e.g. [320, 640]) to let small boxes get a larger input
     detector_epochs: float = 10.0  # the planned length (see DetectorTrainer.planned_steps)
     detector_max_seconds: float = 540.0  # a safety cap; the length itself follows the data
     detector_batch_size: int = 8
@@ -45,16 +46,18 @@ class TrainingOptions:
     def from_dict(cls, raw: dict[str, Any] | None) -> TrainingOptions:
         raw = dict(raw or {})
         _unknown(raw, {f.name for f in fields(cls)}, "The training options")
-        if "backbones" in raw:
-            raw["backbones"] = tuple(raw["backbones"])
+        for name in ("backbones", "detector_sizes"):
+            if name in raw:
+                raw[name] = tuple(raw[name])
         return cls(**raw)
 
     def to_dict(self) -> dict[str, Any]:
         """Only what differs from the defaults."""
         default = TrainingOptions()
         out = {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != getattr(default, f.name)}
-        if "backbones" in out:
-            out["backbones"] = list(out["backbones"])
+        for name in ("backbones", "detector_sizes"):
+            if name in out:
+                out[name] = list(out[name])
         return out
 
 

@@ -29,6 +29,7 @@ from openrek.training.backbones import IMAGENET_MEAN, IMAGENET_STD, build_backbo
 from openrek.training.data import Budget, Example, box_ratios
 from openrek.training.device import inference_batch, mixed_precision, pick_device, to_device
 from openrek.training.metrics import ImageDetections, LabelMetrics, aggregate, detection_metrics
+from openrek.training.sampling import epoch_order, repeat_factors
 from openrek.training.selection import holdout
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,9 @@ class DetectorConfig:
     nms_thresh: float = 0.5
     detections_per_img: int = 100
     augment_strength: float = 1.0
+    # Class-balanced passes (`sampling.py`): images of labels held by fewer than this share of the
+    # training images are repeated, by sqrt(share wanted / share held); None: every image once a pass.
+    balance_threshold: float | None = None
     seed: int = 0
     device: str | None = None
 
@@ -291,8 +295,10 @@ class DetectorTrainer:
         budget_hit = False
         done = False
         self.progress(f"training {planned} steps on {len(fitting)} images, validating on {len(validation)}")
+        factors = (repeat_factors(fitting, self.labels, cfg.balance_threshold)
+                   if cfg.balance_threshold else np.ones(len(squares)))
         while step < planned:
-            order = rng.permutation(len(squares))
+            order = epoch_order(rng, factors) if cfg.balance_threshold else rng.permutation(len(squares))
             for k in range(0, len(order), cfg.batch_size):
                 imgs, targets = self._batch(squares, order[k : k + cfg.batch_size], aug, device)
                 lr = self._lr(step, step / planned)
@@ -349,6 +355,8 @@ class DetectorTrainer:
                 "backbone": cfg.backbone,
                 "image_size": size,
                 "box_side_quantile": quantile,
+                "balance_threshold": cfg.balance_threshold,
+                "most_repeats": round(float(factors.max()), 2) if len(factors) else 1.0,
             },
             list(fit_ids),
             list(val_ids),

@@ -35,6 +35,7 @@ class TrainingOptions:
     detector_epochs: float = 10.0  # the planned length (see DetectorTrainer.planned_steps)
     detector_max_seconds: float = 540.0  # a safety cap; the length itself follows the data
     detector_batch_size: int = 8
+    detector_balance_threshold: float | None = None  # class-balanced passes (training/sampling.py)
     detector_max_steps: int | None = None  # a fixed number of steps instead of the planned one
     box_classifier: bool = True  # try re-labelling detected boxes from their crops (box_classifier.py)
     fine_tune: bool = True  # try the fine-tuned probe in the image-level ladder (finetune.py)

@@ -31,6 +31,7 @@ class DetectionFamily:
         options = settings.options
         config = DetectorConfig(backbone=options.detector_backbone, image_size=options.detector_image_size,
                                 size_range=options.detector_sizes,
+                                balance_threshold=options.detector_balance_threshold,
                                 max_seconds=options.detector_max_seconds, epochs=options.detector_epochs,
                                 batch_size=options.detector_batch_size, max_steps=options.detector_max_steps,
                                 seed=settings.seed, device=options.device)

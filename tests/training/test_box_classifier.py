@@ -18,8 +18,9 @@ from openrek.training.box_classifier import (
 from openrek.training.classifier import ClassifierConfig, ImageLevelTrainer
 from openrek.training.data import Budget
 from openrek.training.detector import DetectorConfig, DetectorTrainer, evaluate_detections
-from openrek.training.export import export_detector, onnx_session
+from openrek.training.export import export_detector
 from openrek.training.metrics import aggregate
+from openrek.training.model_file import onnx_session
 
 from .shapes import two_class_detection_examples
 

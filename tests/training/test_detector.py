@@ -9,8 +9,9 @@ import torch
 from openrek.training.augment import detection_augmentation, square_image_and_boxes
 from openrek.training.data import Budget
 from openrek.training.detector import DetectorConfig, DetectorTrainer, evaluate_detections, predict_squares
-from openrek.training.export import export_detector, onnx_session
+from openrek.training.export import export_detector
 from openrek.training.metrics import aggregate
+from openrek.training.model_file import onnx_session
 
 from .shapes import detection_examples
 

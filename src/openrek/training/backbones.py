@@ -17,8 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+from openrek.training.model_file import IMAGENET_MEAN, IMAGENET_STD
 
 
 class BackboneUnavailable(RuntimeError):

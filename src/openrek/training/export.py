@@ -1,4 +1,4 @@
-"""ONNX export of trained models and the `model.json` that describes how to feed them.
+"""ONNX export of trained models (the `model.json` beside them is described in `model_file.py`).
 
 Both exports use the legacy TorchScript-based exporter (`dynamo=False`, opset 17), the one that handles
 torchvision's FCOS post-processing. Image-level models take normalised NCHW `images` and return
@@ -17,10 +17,9 @@ import torch
 from torch import nn
 from torchvision.models.detection import FCOS
 
-from openrek.training.backbones import IMAGENET_MEAN, IMAGENET_STD
+from openrek.training.model_file import onnx_session
 
 OPSET = 17
-MODEL_FORMAT = "openrek-onnx/1"
 
 
 class DetectorForExport(nn.Module):
@@ -72,56 +71,6 @@ def export_detector(model: nn.Module, image_size: int) -> bytes:
         ["boxes", "scores", "labels"],
         {"boxes": {0: "detections"}, "scores": {0: "detections"}, "labels": {0: "detections"}},
     )
-
-
-def model_description(
-    *,
-    task: str,
-    labels: list[str],
-    thresholds: dict[str, float],
-    image_size: int,
-    normalized_input: bool,
-    extra: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The `model.json` beside `model.onnx`: task, labels, per-label thresholds (0–1), input contract."""
-    mean = list(IMAGENET_MEAN) if normalized_input else [0.0, 0.0, 0.0]
-    std = list(IMAGENET_STD) if normalized_input else [1.0, 1.0, 1.0]
-    desc: dict[str, Any] = {
-        "format": MODEL_FORMAT,
-        "task": task,
-        "labels": labels,
-        "thresholds": thresholds,
-        "onnx": "model.onnx",
-        "input": {
-            "name": "images",
-            "layout": "NCHW",
-            "color": "RGB",
-            "size": [image_size, image_size],
-            "resize": "squash-bilinear",
-            "scale": 1.0 / 255.0,
-            "mean": mean,
-            "std": std,
-            "batch": "dynamic" if task != "detection" else 1,
-        },
-        "outputs": ["boxes", "scores", "labels"] if task == "detection" else ["scores"],
-    }
-    if extra:
-        desc.update(extra)
-    return desc
-
-
-def onnx_session(onnx_bytes: bytes, threads: int | None = None) -> Any:
-    """An onnxruntime CPU session whose worker threads sleep (no spinning) between requests."""
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads or 0
-    opts.inter_op_num_threads = 1
-    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
-    opts.log_severity_level = 3
-    return ort.InferenceSession(onnx_bytes, sess_options=opts, providers=["CPUExecutionProvider"])
 
 
 def max_difference(module: nn.Module, onnx_bytes: bytes, example: torch.Tensor) -> float:

@@ -16,7 +16,7 @@ from PIL import Image
 
 from openrek import imaging
 from openrek.store.objects import ObjectStore
-from openrek.training.export import MODEL_FORMAT, onnx_session
+from openrek.training.model_file import MODEL_FORMAT, onnx_session
 from openrek.training.request import S3Ref
 from openrek.training.tasks import family_for
 

@@ -126,8 +126,8 @@ def run_training(
     import torch
 
     from openrek.training.device import configure_threads
-    from openrek.training.export import model_description
     from openrek.training.inference import Predictor
+    from openrek.training.model_file import model_description
 
     configure_threads(options.threads)
     torch.manual_seed(request.seed)

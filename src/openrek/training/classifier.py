@@ -315,9 +315,9 @@ class ImageLevelTrainer:
             run_cfg = replace(ft, epochs=epochs)
             estimate = per_step * (planned_steps(len(fit_rows), run_cfg) + planned_steps(len(train), run_cfg))
             if estimate > cfg.fine_tune_budget_share * budget.remaining():
-                skipped = f"{epochs:g} passes: about {estimate:.0f} s, over the time budget's share"
                 facts["skipped" if not lengths else "longer_skipped"] = "time budget"
-                self.progress(f"fine-tuning skipped at {skipped}")
+                self.progress(f"fine-tuning skipped at {epochs:g} passes: about {estimate:.0f} s, over the time "
+                              "budget's share")
                 break
             features, head = self._tunable_probe(member, fit_rows, c, y)
             run = fine_tune(features, head, [images[i] for i in fit_rows], y[fit_rows], self.multi_label,

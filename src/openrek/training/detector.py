@@ -295,10 +295,9 @@ class DetectorTrainer:
         budget_hit = False
         done = False
         self.progress(f"training {planned} steps on {len(fitting)} images, validating on {len(validation)}")
-        factors = (repeat_factors(fitting, self.labels, cfg.balance_threshold)
-                   if cfg.balance_threshold else np.ones(len(squares)))
+        factors = repeat_factors(fitting, self.labels, cfg.balance_threshold) if cfg.balance_threshold else None
         while step < planned:
-            order = epoch_order(rng, factors) if cfg.balance_threshold else rng.permutation(len(squares))
+            order = rng.permutation(len(squares)) if factors is None else epoch_order(rng, factors)
             for k in range(0, len(order), cfg.batch_size):
                 imgs, targets = self._batch(squares, order[k : k + cfg.batch_size], aug, device)
                 lr = self._lr(step, step / planned)
@@ -356,7 +355,7 @@ class DetectorTrainer:
                 "image_size": size,
                 "box_side_quantile": quantile,
                 "balance_threshold": cfg.balance_threshold,
-                "most_repeats": round(float(factors.max()), 2) if len(factors) else 1.0,
+                "most_repeats": round(float(factors.max()), 2) if factors is not None and len(factors) else 1.0,
             },
             list(fit_ids),
             list(val_ids),

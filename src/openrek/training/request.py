@@ -23,6 +23,9 @@ def _unknown(raw: dict[str, Any], known: set[str], what: str) -> None:
                             f"this openrek (known: {', '.join(sorted(known))}).")
 
 
+_TUPLES = ("backbones", "detector_sizes")  # options that are tuples here and JSON lists on the wire
+
+
 @dataclass(frozen=True)
 class TrainingOptions:
     """Training knobs (`OPENREK_TRAINING_OPTIONS`, a job's `options`): image sizes, backbones, lengths."""
@@ -47,7 +50,7 @@ class TrainingOptions:
     def from_dict(cls, raw: dict[str, Any] | None) -> TrainingOptions:
         raw = dict(raw or {})
         _unknown(raw, {f.name for f in fields(cls)}, "The training options")
-        for name in ("backbones", "detector_sizes"):
+        for name in _TUPLES:
             if name in raw:
                 raw[name] = tuple(raw[name])
         return cls(**raw)
@@ -56,7 +59,7 @@ class TrainingOptions:
         """Only what differs from the defaults."""
         default = TrainingOptions()
         out = {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != getattr(default, f.name)}
-        for name in ("backbones", "detector_sizes"):
+        for name in _TUPLES:
             if name in out:
                 out[name] = list(out[name])
         return out

@@ -305,3 +305,13 @@ def test_the_job_contract_refuses_what_it_does_not_know() -> None:
         TrainingRequest.from_payload({**payload, "budget": 5})
     with pytest.raises(ContractError, match="options: detector_size is not known to this openrek"):
         TrainingOptions.from_dict({"detector_size": 256})
+    for sizes in ([640, 320], [0, 0], [320], [320, "640"], [320, 100_000]):
+        with pytest.raises(ContractError, match=r"detector_sizes must be \[smallest, largest\]"):
+            TrainingOptions.from_dict({"detector_sizes": sizes})
+    with pytest.raises(ContractError, match="detector_sizes must be a list"):
+        TrainingOptions.from_dict({"detector_sizes": 320})
+    for threshold in (0, -1, 1.5, "0.3", True):
+        with pytest.raises(ContractError, match="detector_balance_threshold must be a share"):
+            TrainingOptions.from_dict({"detector_balance_threshold": threshold})
+    assert TrainingOptions.from_dict({"detector_balance_threshold": 0.3, "detector_sizes": [320, 640]}) == \
+        TrainingOptions(detector_balance_threshold=0.3, detector_sizes=(320, 640))

@@ -52,8 +52,24 @@ class TrainingOptions:
         _unknown(raw, {f.name for f in fields(cls)}, "The training options")
         for name in _TUPLES:
             if name in raw:
+                if not isinstance(raw[name], list | tuple):
+                    raise ContractError(f"The training options: {name} must be a list (got {raw[name]!r}).")
                 raw[name] = tuple(raw[name])
-        return cls(**raw)
+        options = cls(**raw)
+        options._check_detector_values()
+        return options
+
+    def _check_detector_values(self) -> None:
+        """The detector options whose wrong values would fail every detection job later: refused here."""
+        sizes = self.detector_sizes
+        if (len(sizes) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in sizes)
+                or not 32 <= sizes[0] <= sizes[1] <= 4096):
+            raise ContractError(f"The training options: detector_sizes must be [smallest, largest] input sides in "
+                                f"pixels, 32 <= smallest <= largest <= 4096 (got {list(sizes)}).")
+        t = self.detector_balance_threshold
+        if t is not None and (isinstance(t, bool) or not isinstance(t, int | float) or not 0 < t <= 1):
+            raise ContractError("The training options: detector_balance_threshold must be a share of the images, "
+                                f"above 0 and at most 1, or null (got {t!r}).")
 
     def to_dict(self) -> dict[str, Any]:
         """Only what differs from the defaults."""

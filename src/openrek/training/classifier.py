@@ -28,6 +28,7 @@ from openrek.training.device import pick_device
 from openrek.training.features import PooledFeatures, extract
 from openrek.training.finetune import FineTuneConfig, fine_tune, planned_steps
 from openrek.training.metrics import aggregate, image_level_metrics
+from openrek.training.request import DEFAULT_BACKBONES
 from openrek.training.selection import fold_ids
 
 log = logging.getLogger(__name__)
@@ -35,9 +36,9 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class ClassifierConfig:
-    """Knobs of the image-level trainer; defaults are the measured ones (224 px, two MobileNetV2s)."""
+    """Knobs of the image-level trainer; defaults are the measured ones (224 px, four ImageNet backbones)."""
 
-    backbones: tuple[str, ...] = ("mobilenet_v2", "mobilenet_v2_deepsort")
+    backbones: tuple[str, ...] = DEFAULT_BACKBONES
     image_size: int = 224
     flip_augment: bool = True  # mirrored copies of the training images
     tta: bool = True  # average the prediction with the mirrored view

@@ -23,6 +23,9 @@ def _unknown(raw: dict[str, Any], known: set[str], what: str) -> None:
                             f"this openrek (known: {', '.join(sorted(known))}).")
 
 
+# The image-level ladder's backbones: the first is the plain probe's and the fine-tuned one; all four
+# form the multi-layer ensemble (measured in bench/training_bench.py, README "Training quality").
+DEFAULT_BACKBONES = ("mobilenet_v2", "efficientnet_lite2", "efficientnet_lite0", "mobilenet_v2_deepsort")
 _TUPLES = ("backbones", "detector_sizes")  # options that are tuples here and JSON lists on the wire
 
 
@@ -31,7 +34,7 @@ class TrainingOptions:
     """Training knobs (`OPENREK_TRAINING_OPTIONS`, a job's `options`): image sizes, backbones, lengths."""
 
     image_size: int = 224
-    backbones: tuple[str, ...] = ("mobilenet_v2", "mobilenet_v2_deepsort")
+    backbones: tuple[str, ...] = DEFAULT_BACKBONES
     detector_backbone: str = "mobilenet_v2"
     detector_image_size: int | None = None  # None: chosen from the training boxes, within detector_sizes
     detector_sizes: tuple[int, int] = (320, 320)  # widen (e.g. [320, 640]) to let small boxes get a larger input

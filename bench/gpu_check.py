@@ -13,8 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-# Measured by bench/training_bench.py on 2 CPU cores (README): set -> (seconds to COMPLETED, F1).
-CPU_FIGURES = {"flowers_small": (26.0, 0.921), "raccoon": (77.0, 0.916)}
+# Measured by bench/training_bench.py on 2 CPU cores (README, 2026-12-04): set -> (seconds to COMPLETED, F1).
+CPU_FIGURES = {"flowers_small": (47.0, 0.941), "raccoon": (72.0, 0.929)}
 
 
 def main() -> int:

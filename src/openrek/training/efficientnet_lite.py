@@ -133,11 +133,12 @@ def efficientnet_lite_features(state: dict[str, torch.Tensor]) -> tuple[nn.Seque
     children.append(nn.Sequential(*_conv_bn(shapes[-1][3], head_out, 1, 1, 1, act=True)))
     channels.append(head_out)
     features = nn.Sequential(*children)
-    own = [k for k in features.state_dict() if not k.endswith(("scale", "shift"))]
+    ours = features.state_dict()
+    constants = {k: v for k, v in ours.items() if k.startswith("0.")}  # Renormalize's own buffers
+    own = [k for k in ours if k not in constants]
     theirs = _checkpoint_order(state)
     if len(own) != len(theirs):
         raise ValueError(f"checkpoint has {len(theirs)} feature tensors, the network {len(own)}")
-    mapped = {mine: state[name] for mine, name in zip(own, theirs, strict=True)}
-    mapped.update({k: v for k, v in features.state_dict().items() if k.endswith(("scale", "shift"))})
-    features.load_state_dict(mapped, strict=True)
+    features.load_state_dict({**constants, **{mine: state[name] for mine, name in zip(own, theirs, strict=True)}},
+                             strict=True)
     return features, channels, stage_ends

@@ -24,7 +24,7 @@ def _unknown(raw: dict[str, Any], known: set[str], what: str) -> None:
 
 
 # The image-level ladder's backbones: the first is the plain probe's and the fine-tuned one; all four
-# form the multi-layer ensemble (measured in bench/training_bench.py, README "Training quality").
+# form the multi-layer ensemble (measured by bench/training_bench.py, README "Measured").
 DEFAULT_BACKBONES = ("mobilenet_v2", "efficientnet_lite2", "efficientnet_lite0", "mobilenet_v2_deepsort")
 _TUPLES = ("backbones", "detector_sizes")  # options that are tuples here and JSON lists on the wire
 
